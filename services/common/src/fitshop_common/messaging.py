@@ -1,0 +1,224 @@
+"""JetStream plumbing: connect, ensure streams and durable consumers, run handlers, dead-letter poison."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import msgspec
+import nats
+import nats.errors
+import nats.js.errors
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
+from prometheus_client import Counter, Gauge
+
+from fitshop_common.events import (
+    DEAD_LETTER_PREFIX,
+    DEAD_LETTER_STREAM,
+    Envelope,
+    decode_envelope,
+    stream_for,
+)
+from fitshop_common.logs import correlation_id
+from fitshop_common.settings import NatsSettings
+from fitshop_common.tracing import continue_or_start
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Envelope], Awaitable[None]]
+
+HANDLED = Counter("fitshop_events_handled_total", "Events handled", ["durable", "outcome"])
+PENDING = Gauge("fitshop_consumer_pending", "Messages in the stream not yet delivered to this consumer",
+                ["durable"])
+
+
+class Poison(Exception):
+    """The event can never be processed as it is: dead-letter it now instead of retrying."""
+
+
+async def connect(settings: NatsSettings, name: str) -> NATS:
+    """A client that keeps reconnecting forever: a broker outage must not kill the service."""
+    return await nats.connect(
+        settings.nats_url,
+        name=name,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.5,
+        allow_reconnect=True,
+        connect_timeout=2,
+    )
+
+
+def nats_check(nc: NATS) -> Callable[[], Awaitable[object]]:
+    async def check() -> object:
+        if not nc.is_connected:
+            raise ConnectionError("not connected to NATS")
+        return await nc.flush(timeout=1)
+
+    return check
+
+
+async def ensure_stream(js: JetStreamContext, context: str, settings: NatsSettings) -> str:
+    """Create or update the stream of `context` (`fitshop.<context>.>`); same call on every side."""
+    name = stream_for(context)
+    subjects = [f"fitshop.{context}.>"]
+    if context == "deadletter":
+        name, subjects = DEAD_LETTER_STREAM, [f"{DEAD_LETTER_PREFIX}.>"]
+    config = StreamConfig(
+        name=name,
+        subjects=subjects,
+        storage=StorageType.FILE,
+        duplicate_window=settings.nats_duplicate_window_seconds,
+    )
+    try:
+        await js.add_stream(config)
+    except nats.js.errors.BadRequestError:
+        await js.update_stream(config)  # exists with another config: converge on ours
+    return name
+
+
+class EventConsumer:
+    """One durable pull consumer `<service>-<stream>` feeding events to plain async handlers.
+
+    Outcomes are explicit: ack after the handler returns; nak with a growing delay when it
+    raises (transient); after `max_deliver` attempts, or at once on `Poison` / undecodable
+    data, publish to `fitshop.deadletter.<durable>` with the reason and terminate the message.
+    Handlers must be idempotent (see fitshop_common.inbox): delivery is at least once.
+    """
+
+    def __init__(
+        self,
+        js: JetStreamContext,
+        *,
+        service: str,
+        context: str,
+        handlers: Mapping[str, Handler],
+        settings: NatsSettings,
+        max_deliver: int = 5,
+        ack_wait: float = 30.0,
+        concurrency: int = 16,
+        nak_delays: tuple[float, ...] = (0.2, 1.0, 5.0, 15.0),
+    ) -> None:
+        self._js = js
+        self._context = context
+        self._stream = stream_for(context)
+        self.durable = f"{service}-{self._stream.lower()}"
+        self._handlers = dict(handlers)
+        self._settings = settings
+        self._max_deliver = max_deliver
+        self._ack_wait = ack_wait
+        self._slots = asyncio.Semaphore(concurrency)
+        self._concurrency = concurrency
+        self._nak_delays = nak_delays
+        self._in_flight: set[asyncio.Task[None]] = set()
+
+    async def ensure(self) -> None:
+        await ensure_stream(self._js, self._context, self._settings)
+        await ensure_stream(self._js, "deadletter", self._settings)
+        config = ConsumerConfig(
+            durable_name=self.durable,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=self._ack_wait,
+            max_deliver=self._max_deliver,
+            filter_subjects=sorted(f"fitshop.{self._context}.{t}" for t in self._handlers),
+            max_ack_pending=max(self._concurrency * 4, 64),
+        )
+        try:
+            await self._js.add_consumer(self._stream, config)
+        except nats.js.errors.BadRequestError:
+            await self._js.update_consumer(self._stream, config)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self.ensure()
+        sub = await self._js.pull_subscribe_bind(self.durable, self._stream)
+        try:
+            while not stop.is_set():
+                free = self._free_slots()
+                if free == 0:
+                    await asyncio.sleep(0.005)
+                    continue
+                try:
+                    msgs = await sub.fetch(free, timeout=0.5)
+                except (nats.errors.TimeoutError, asyncio.TimeoutError):
+                    continue
+                except (nats.errors.ConnectionClosedError, nats.errors.NoRespondersError,
+                        nats.js.errors.ServiceUnavailableError, nats.js.errors.APIError) as exc:
+                    log.warning("fetch failed (%r); retrying", exc)  # broker away: keep trying
+                    await asyncio.sleep(0.5)
+                    continue
+                for msg in msgs:
+                    await self._slots.acquire()
+                    task = asyncio.create_task(self._process(msg))
+                    self._in_flight.add(task)
+                    task.add_done_callback(self._in_flight.discard)
+        finally:
+            # Drain: finish what was fetched (acks go out) before the connection drains.
+            if self._in_flight:
+                await asyncio.gather(*self._in_flight, return_exceptions=True)
+            await sub.unsubscribe()
+
+    def _free_slots(self) -> int:
+        return self._concurrency - len(self._in_flight)
+
+    async def _process(self, msg: Msg) -> None:
+        try:
+            await self.handle(msg)
+        except Exception:
+            log.exception("consumer %s could not settle a message", self.durable)
+        finally:
+            self._slots.release()
+
+    async def handle(self, msg: Msg) -> None:
+        """Settle one message (public so tests can drive it message by message)."""
+        delivered = msg.metadata.num_delivered
+        try:
+            event = decode_envelope(msg.data)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            await self._dead_letter(msg, f"undecodable event: {exc}")
+            return
+        correlation_id.set(event.correlation_id)
+        continue_or_start((msg.headers or {}).get("traceparent"))
+        handler = self._handlers.get(event.type)
+        if handler is None:  # a type we do not filter for cannot arrive, but be explicit
+            await msg.ack()
+            HANDLED.labels(self.durable, "ignored").inc()
+            return
+        try:
+            await handler(event)
+        except Poison as exc:
+            await self._dead_letter(msg, f"poison: {exc}")
+        except Exception as exc:
+            if delivered >= self._max_deliver:
+                await self._dead_letter(msg, f"failed {delivered} times, last: {exc!r}")
+                return
+            delay = self._nak_delays[min(delivered - 1, len(self._nak_delays) - 1)]
+            log.warning("handler failed; will retry", extra={
+                "event_id": event.id, "event_type": event.type, "attempt": delivered,
+                "retry_in": delay, "error": repr(exc)})
+            await msg.nak(delay=delay)
+            HANDLED.labels(self.durable, "retried").inc()
+        else:
+            await msg.ack()
+            HANDLED.labels(self.durable, "ok").inc()
+
+    async def _dead_letter(self, msg: Msg, reason: str) -> None:
+        meta = msg.metadata
+        headers: dict[str, Any] = {
+            "Fitshop-Dead-Reason": reason[:1000],
+            "Fitshop-Original-Subject": msg.subject,
+            "Fitshop-Original-Stream": meta.stream,
+            "Fitshop-Original-Sequence": str(meta.sequence.stream),
+            "Fitshop-Consumer": self.durable,
+            # The same message dead-lettered twice (crash before term) is stored once.
+            "Nats-Msg-Id": f"{self.durable}:{meta.stream}:{meta.sequence.stream}",
+        }
+        await self._js.publish(f"{DEAD_LETTER_PREFIX}.{self.durable}", msg.data, headers=headers)
+        await msg.term()
+        HANDLED.labels(self.durable, "dead_lettered").inc()
+        log.error("event dead-lettered", extra={"reason": reason, "subject": msg.subject,
+                                                "stream_seq": meta.sequence.stream})

@@ -1,0 +1,31 @@
+"""Fixtures for the shared mechanisms against real PostgreSQL, NATS and Redis."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import asyncpg
+import nats
+import pytest
+from nats.aio.client import Client as NATS
+
+from fitshop_common.migrate import migrate, package_migrations
+
+
+@pytest.fixture
+async def db(pg_url: str) -> AsyncIterator[asyncpg.Pool]:
+    """A fresh database with the shared outbox and inbox tables."""
+    conn = await asyncpg.connect(pg_url)
+    await migrate(conn, ("common", package_migrations("fitshop_common")))
+    await conn.close()
+    pool = await asyncpg.create_pool(pg_url, min_size=2, max_size=8)
+    assert pool is not None
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+async def nc(nats_url: str) -> AsyncIterator[NATS]:
+    client = await nats.connect(nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
+    yield client
+    await client.close()
