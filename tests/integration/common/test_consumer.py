@@ -35,6 +35,7 @@ async def js(nc: NATS, nats_url: str) -> JetStreamContext:
         except Exception:
             pass
     await ensure_stream(jsc, "drill", NatsSettings(nats_url=nats_url))
+    await ensure_stream(jsc, "deadletter", NatsSettings(nats_url=nats_url))
     return jsc
 
 

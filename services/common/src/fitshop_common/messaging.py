@@ -203,7 +203,8 @@ class EventConsumer:
             await msg.nak(delay=delay)
             HANDLED.labels(self.durable, "retried").inc()
         else:
-            await msg.ack()
+            # Wait for the server to confirm: after a drain nothing we finished is redelivered.
+            await msg.ack_sync(timeout=5)
             HANDLED.labels(self.durable, "ok").inc()
 
     async def _dead_letter(self, msg: Msg, reason: str) -> None:

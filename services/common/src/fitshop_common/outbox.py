@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -44,8 +45,9 @@ async def add_to_outbox(conn: asyncpg.Connection, events: Sequence[Envelope]) ->
         return
     traceparent = current_traceparent()
     await conn.executemany(
-        "INSERT INTO outbox (id, subject, payload, headers) VALUES ($1, $2, $3, $4)",
-        [(e.id, e.subject(), e.encode(), {"traceparent": traceparent}) for e in events],
+        # `::text::jsonb` keeps this independent of the pool's JSON codecs.
+        "INSERT INTO outbox (id, subject, payload, headers) VALUES ($1, $2, $3, $4::text::jsonb)",
+        [(e.id, e.subject(), e.encode(), json.dumps({"traceparent": traceparent})) for e in events],
     )
     # Delivered at commit only, so the relay wakes exactly when there is something to send.
     await conn.execute(f"NOTIFY {CHANNEL}")
@@ -114,7 +116,7 @@ class OutboxRelay:
     async def publish_pending(self, stop: asyncio.Event | None = None) -> int:
         """Publish one batch; returns how many rows were published."""
         rows = await self._pool.fetch(
-            "SELECT seq, id, subject, payload, headers FROM outbox"
+            "SELECT seq, id, subject, payload, headers::text AS headers FROM outbox"
             " WHERE published_at IS NULL ORDER BY seq LIMIT $1",
             self._batch,
         )
@@ -137,7 +139,7 @@ class OutboxRelay:
         return len(done)
 
     async def _publish(self, row: asyncpg.Record, stop: asyncio.Event | None) -> None:
-        headers = {**row["headers"], "Nats-Msg-Id": str(row["id"])}
+        headers = {**json.loads(row["headers"]), "Nats-Msg-Id": str(row["id"])}
         async for attempt in AsyncRetrying(
             retry=retry_if_exception_type(_PUBLISH_ERRORS),
             wait=wait_exponential(multiplier=0.1, max=5.0),
