@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import nats
-
 from fitshop_devstack.probes import free_port
 from fitshop_devstack.servers import Nats, Postgres
 
-HELLO_APP = '''
+HELLO_APP = """
 from litestar import Litestar, get
 
 @get("/hello", sync_to_thread=False)
@@ -26,7 +25,7 @@ def hello() -> dict[str, str]:
     return {"hello": "world"}
 
 app = Litestar([hello])
-'''
+"""
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -37,15 +36,37 @@ def percentile(values: list[float], q: float) -> float:
 def postgres_insert_tps(pg: Postgres, seconds: int) -> float:
     """pgbench with a custom script: one INSERT per transaction, synchronous_commit on."""
     url = pg.create_database("bench_raw")
-    subprocess.run([str(pg.bin_dir / "psql"), url, "-qc",
-                    "CREATE TABLE IF NOT EXISTS raw_insert (id bigserial PRIMARY KEY, body jsonb)"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            str(pg.bin_dir / "psql"),
+            url,
+            "-qc",
+            "CREATE TABLE IF NOT EXISTS raw_insert (id bigserial PRIMARY KEY, body jsonb)",
+        ],
+        check=True,
+        capture_output=True,
+    )
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
-        script.write("""INSERT INTO raw_insert (body) VALUES ('{"sku": "DUMBBELL-10KG", "qty": 1}');\n""")
+        script.write(
+            """INSERT INTO raw_insert (body) VALUES ('{"sku": "DUMBBELL-10KG", "qty": 1}');\n"""
+        )
     out = subprocess.run(
-        [str(pg.bin_dir / "pgbench"), "-n", "-f", script.name, "-c", "16", "-j", "2",
-         "-T", str(seconds), url],
-        check=True, capture_output=True, text=True,
+        [
+            str(pg.bin_dir / "pgbench"),
+            "-n",
+            "-f",
+            script.name,
+            "-c",
+            "16",
+            "-j",
+            "2",
+            "-T",
+            str(seconds),
+            url,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     match = re.search(r"tps = ([\d.]+)", out)
     assert match, out
@@ -80,8 +101,11 @@ async def jetstream_figures(url: str, count: int = 3000) -> dict[str, float]:
     await asyncio.gather(*pending)
     rate = count * 5 / (time.perf_counter() - started)
     await nc.close()
-    return {"rtt_p50_ms": percentile(rtts, 0.5) * 1000, "rtt_p99_ms": percentile(rtts, 0.99) * 1000,
-            "publish_per_s": rate}
+    return {
+        "rtt_p50_ms": percentile(rtts, 0.5) * 1000,
+        "rtt_p99_ms": percentile(rtts, 0.99) * 1000,
+        "publish_per_s": rate,
+    }
 
 
 def granian_hello_rps(state: Path, seconds: int) -> float:
@@ -89,9 +113,23 @@ def granian_hello_rps(state: Path, seconds: int) -> float:
     (state / "hello_app.py").write_text(HELLO_APP)
     port = free_port()
     granian = Path(sys.executable).parent / "granian"
-    proc = subprocess.Popen([str(granian), "--interface", "asgi", "--host", "127.0.0.1", "--port",
-                             str(port), "--workers", "1", "hello_app:app"], cwd=state,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            str(granian),
+            "--interface",
+            "asgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "hello_app:app",
+        ],
+        cwd=state,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         import httpx2
 
@@ -103,9 +141,15 @@ def granian_hello_rps(state: Path, seconds: int) -> float:
                 time.sleep(0.1)
         wrk = shutil.which("wrk")
         if wrk is None:
-            raise RuntimeError("wrk missing: apt-get install -y wrk (make servers installs it as root)")
-        out = subprocess.run([wrk, "-t2", "-c64", f"-d{seconds}s", f"http://127.0.0.1:{port}/hello"],
-                             check=True, capture_output=True, text=True).stdout
+            raise RuntimeError(
+                "wrk missing: apt-get install -y wrk (make servers installs it as root)"
+            )
+        out = subprocess.run(
+            [wrk, "-t2", "-c64", f"-d{seconds}s", f"http://127.0.0.1:{port}/hello"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         match = re.search(r"Requests/sec:\s+([\d.]+)", out)
         assert match, out
         return float(match.group(1))

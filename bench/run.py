@@ -37,10 +37,14 @@ def ratios(results: dict[str, Any]) -> dict[str, tuple[float, str]]:
     out: dict[str, tuple[float, str]] = {}
     if "orders_bench" in results:
         out["orders/s ÷ raw PostgreSQL insert tps"] = (
-            results["orders_bench"]["orders_per_s"] / raw["pg_insert_tps"], "goal ≥ 0.20")
+            results["orders_bench"]["orders_per_s"] / raw["pg_insert_tps"],
+            "goal ≥ 0.20",
+        )
     if "view_latency" in results:
         out["view p99 ÷ raw JetStream RTT p99"] = (
-            results["view_latency"]["p99_ms"] / raw["rtt_p99_ms"], "goal ≤ 30")
+            results["view_latency"]["p99_ms"] / raw["rtt_p99_ms"],
+            "goal ≤ 30",
+        )
     return out
 
 
@@ -66,8 +70,10 @@ def render(results: dict[str, Any], seconds: int) -> str:
     for name in SECTIONS:
         if name in results:
             lines += [f"## {name}", "", "| figure | value |", "|---|---|"]
-            lines += [f"| {k} | {v:.2f} |" if isinstance(v, float) else f"| {k} | {v} |"
-                      for k, v in results[name].items()]
+            lines += [
+                f"| {k} | {v:.2f} |" if isinstance(v, float) else f"| {k} | {v} |"
+                for k, v in results[name].items()
+            ]
             lines.append("")
     found = ratios(results)
     if found:

@@ -8,11 +8,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from litestar import Litestar, get
-
 from fitshop_common.app import create_service_app
 from fitshop_common.messaging import connect, nats_check
 from fitshop_common.settings import NatsSettings, ServiceSettings
+from litestar import Litestar, get
 
 
 @get("/slow")
@@ -40,5 +39,8 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
 
 
 def create_app() -> Litestar:
-    return create_service_app(settings=ServiceSettings(service_name="sample", shutdown_grace_seconds=5),
-                              route_handlers=[slow], lifespan=lifespan)
+    return create_service_app(
+        settings=ServiceSettings(service_name="sample", shutdown_grace_seconds=5),
+        route_handlers=[slow],
+        lifespan=lifespan,
+    )

@@ -24,13 +24,23 @@ class Signer:
 
     def __init__(self, kid: str | None = None) -> None:
         self.kid = kid or f"test-{uuid.uuid4().hex[:8]}"
-        self.key = RSAKey.generate_key(2048, parameters={"kid": self.kid, "use": "sig", "alg": "RS256"})
+        self.key = RSAKey.generate_key(
+            2048, parameters={"kid": self.kid, "use": "sig", "alg": "RS256"}
+        )
 
     def claims(self, sub: str, roles: list[str], **overrides: Any) -> dict[str, Any]:
         now = int(time.time())
-        claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": sub, "iat": now, "nbf": now,
-                  "exp": now + 300, "jti": uuid.uuid4().hex, "roles": roles,
-                  "preferred_username": sub}
+        claims = {
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "sub": sub,
+            "iat": now,
+            "nbf": now,
+            "exp": now + 300,
+            "jti": uuid.uuid4().hex,
+            "roles": roles,
+            "preferred_username": sub,
+        }
         claims.update(overrides)
         return {k: v for k, v in claims.items() if v is not None}
 

@@ -7,9 +7,8 @@ from collections.abc import AsyncIterator
 import asyncpg
 import nats
 import pytest
-from nats.aio.client import Client as NATS
-
 from fitshop_common.migrate import migrate, package_migrations
+from nats.aio.client import Client as NATS
 
 
 @pytest.fixture

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import Counter
 from collections.abc import AsyncIterator
 
 import nats
 import pytest
-from nats.aio.client import Client as NATS
-from nats.js import JetStreamContext
-
 from fitshop_common.events import Envelope
 from fitshop_common.messaging import EventConsumer, Handler, Poison, ensure_stream
 from fitshop_common.settings import NatsSettings
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+
 from tests.integration.common.test_outbox_relay import eventually
 
 
@@ -30,10 +31,8 @@ async def publish(js: JetStreamContext, *events: Envelope) -> None:
 async def js(nc: NATS, nats_url: str) -> JetStreamContext:
     jsc = nc.jetstream()
     for stream in ("DRILL", "DEADLETTER"):
-        try:
+        with contextlib.suppress(Exception):
             await jsc.delete_stream(stream)
-        except Exception:
-            pass
     await ensure_stream(jsc, "drill", NatsSettings(nats_url=nats_url))
     await ensure_stream(jsc, "deadletter", NatsSettings(nats_url=nats_url))
     return jsc
@@ -53,9 +52,14 @@ class Running:
 
 
 def consumer(js: JetStreamContext, handler: Handler, nats_url: str, **kw: object) -> EventConsumer:
-    return EventConsumer(js, service="drillsvc", context="drill",
-                         handlers={"drill.happened": handler, "drill.poisoned": handler},
-                         settings=NatsSettings(nats_url=nats_url), **kw)  # type: ignore[arg-type]
+    return EventConsumer(
+        js,
+        service="drillsvc",
+        context="drill",
+        handlers={"drill.happened": handler, "drill.poisoned": handler},
+        settings=NatsSettings(nats_url=nats_url),
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -94,10 +98,12 @@ async def test_two_replicas_share_the_work_and_never_both_take_an_event(
     taken: dict[str, list[int]] = {"a": [], "b": []}
     second_nc = await nats.connect(nats_url)
     try:
+
         def taker(name: str) -> Handler:
             async def take(event: Envelope) -> None:
                 await asyncio.sleep(0.001)  # let both replicas hold messages at once
                 taken[name].append(event.data["n"])
+
             return take
 
         a = Running(consumer(js, taker("a"), nats_url, concurrency=8))

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 
 import asyncpg
-from redis.asyncio import Redis
-
 from fitshop_common.inbox import RedisOnce, claim
+from redis.asyncio import Redis
 
 
 async def apply_once(pool: asyncpg.Pool, event_id: str, amount: int) -> bool:
@@ -36,12 +36,12 @@ async def test_postgres_inbox_lets_one_of_racing_replicas_win(db: asyncpg.Pool) 
 
 
 async def test_a_failed_effect_leaves_the_event_unclaimed(db: asyncpg.Pool) -> None:
-    await db.execute("CREATE TABLE wallet (balance int NOT NULL CHECK (balance >= 0)); INSERT INTO wallet VALUES (0)")
+    await db.execute(
+        "CREATE TABLE wallet (balance int NOT NULL CHECK (balance >= 0)); INSERT INTO wallet VALUES (0)"
+    )
     event_id = str(uuid.uuid4())
-    try:
+    with contextlib.suppress(asyncpg.CheckViolationError):
         await apply_once(db, event_id, -1)
-    except asyncpg.CheckViolationError:
-        pass
     assert await apply_once(db, event_id, 3) is True  # the retry is not mistaken for a duplicate
 
 

@@ -29,13 +29,30 @@ class Served:
         self.port = free_port()
         self.marker = tmp / "drained"
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "NATS_URL": nats_url, "DRAIN_MARKER": str(self.marker),
-               "PYTHONPATH": str(REPO)}
+        env = {
+            **os.environ,
+            "NATS_URL": nats_url,
+            "DRAIN_MARKER": str(self.marker),
+            "PYTHONPATH": str(REPO),
+        }
         self.proc = subprocess.Popen(
-            [str(Path(sys.executable).parent / "granian"), "--interface", "asgi", "--factory",
-             "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1",
-             "tests.support.sample_service:create_app"],
-            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                str(Path(sys.executable).parent / "granian"),
+                "--interface",
+                "asgi",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--workers",
+                "1",
+                "tests.support.sample_service:create_app",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
 
     def wait_ready(self, timeout: float = 20) -> None:
@@ -62,7 +79,9 @@ def served(nats_url: str, tmp_path: Path) -> Iterator[Served]:
             service.proc.wait()
 
 
-async def test_sigterm_during_a_slow_request_lets_it_finish_then_drains_and_exits(served: Served) -> None:
+async def test_sigterm_during_a_slow_request_lets_it_finish_then_drains_and_exits(
+    served: Served,
+) -> None:
     async with httpx2.AsyncClient(base_url=served.url, timeout=10) as client:
         request = asyncio.create_task(client.get("/slow"))
         await asyncio.sleep(0.5)  # the request is in flight

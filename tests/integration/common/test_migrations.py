@@ -7,7 +7,6 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-
 from fitshop_common.migrate import migrate
 
 
@@ -18,7 +17,9 @@ def write(folder: Path, name: str, sql: str) -> None:
 
 async def test_pending_files_apply_in_order_and_only_once(pg_url: str, tmp_path: Path) -> None:
     write(tmp_path, "0001_products.sql", "CREATE TABLE product (sku text PRIMARY KEY);")
-    write(tmp_path, "0002_price.sql", "ALTER TABLE product ADD COLUMN price int NOT NULL DEFAULT 0;")
+    write(
+        tmp_path, "0002_price.sql", "ALTER TABLE product ADD COLUMN price int NOT NULL DEFAULT 0;"
+    )
     conn = await asyncpg.connect(pg_url)
     try:
         assert await migrate(conn, ("shop", tmp_path)) == ["shop/0001_products", "shop/0002_price"]
@@ -43,7 +44,9 @@ async def test_replicas_starting_together_apply_each_file_once(pg_url: str, tmp_
     assert sorted(len(r) for r in results) == [0, 0, 0, 1]
 
 
-async def test_a_failing_file_leaves_the_database_at_the_previous_version(pg_url: str, tmp_path: Path) -> None:
+async def test_a_failing_file_leaves_the_database_at_the_previous_version(
+    pg_url: str, tmp_path: Path
+) -> None:
     write(tmp_path, "0001_ok.sql", "CREATE TABLE a (id int);")
     write(tmp_path, "0002_broken.sql", "CREATE TABLE b (id int); SELECT no_such_function();")
     conn = await asyncpg.connect(pg_url)

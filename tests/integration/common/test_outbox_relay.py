@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -12,13 +13,12 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from nats.aio.client import Client as NATS
-from nats.js import JetStreamContext
-
 from fitshop_common.events import Envelope
 from fitshop_common.messaging import ensure_stream
 from fitshop_common.outbox import OutboxRelay, add_to_outbox
 from fitshop_common.settings import NatsSettings
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -58,10 +58,8 @@ async def eventually(predicate: Callable[[], Awaitable[bool]], timeout: float = 
 @pytest.fixture
 async def js(nc: NATS, nats_url: str) -> JetStreamContext:
     jsc = nc.jetstream()
-    try:
+    with contextlib.suppress(Exception):
         await jsc.delete_stream("DRILL")
-    except Exception:
-        pass
     await ensure_stream(jsc, "drill", NatsSettings(nats_url=nats_url))
     return jsc
 
@@ -74,7 +72,9 @@ async def test_events_roll_back_with_their_transaction(db: asyncpg.Pool) -> None
     assert await db.fetchval("SELECT count(*) FROM outbox") == 0
 
 
-async def test_each_event_is_published_once_in_commit_order(db: asyncpg.Pool, js: JetStreamContext) -> None:
+async def test_each_event_is_published_once_in_commit_order(
+    db: asyncpg.Pool, js: JetStreamContext
+) -> None:
     ids = await write_events(db, 250)
     relay = OutboxRelay(db, js, batch_size=100)
     while await relay.publish_pending():
@@ -118,7 +118,9 @@ async def _backlog_is_empty(db: asyncpg.Pool) -> bool:
 
 @pytest.mark.slow
 async def test_while_nats_is_down_events_wait_in_the_outbox_then_drain(
-    db: asyncpg.Pool, js: JetStreamContext, nats_server  # type: ignore[no-untyped-def]
+    db: asyncpg.Pool,
+    js: JetStreamContext,
+    nats_server,  # type: ignore[no-untyped-def]
 ) -> None:
     relay = OutboxRelay(db, js, batch_size=50, poll_seconds=0.2)
     stop = asyncio.Event()
@@ -138,7 +140,9 @@ async def test_while_nats_is_down_events_wait_in_the_outbox_then_drain(
     assert await stream_ids(js) == first + later
 
 
-async def test_only_one_relay_per_database_publishes(db: asyncpg.Pool, js: JetStreamContext) -> None:
+async def test_only_one_relay_per_database_publishes(
+    db: asyncpg.Pool, js: JetStreamContext
+) -> None:
     stop = asyncio.Event()
     relays = [OutboxRelay(db, js, batch_size=20, poll_seconds=0.1) for _ in range(3)]
     tasks = [asyncio.create_task(r.run(stop)) for r in relays]
@@ -151,5 +155,3 @@ async def test_only_one_relay_per_database_publishes(db: asyncpg.Pool, js: JetSt
         stop.set()
         await asyncio.gather(*tasks)
     assert await stream_ids(js) == ids
-
-

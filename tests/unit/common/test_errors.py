@@ -6,10 +6,6 @@ from typing import Annotated
 
 import msgspec
 import pytest
-from litestar import get, post
-from litestar.params import FromPath, JSONBody
-from litestar.testing import AsyncTestClient
-
 from fitshop_common.app import create_service_app
 from fitshop_common.errors import (
     AppError,
@@ -24,6 +20,9 @@ from fitshop_common.errors import (
     ValidationFailed,
 )
 from fitshop_common.settings import ServiceSettings
+from litestar import get, post
+from litestar.params import FromPath, JSONBody
+from litestar.testing import AsyncTestClient
 
 
 class Line(msgspec.Struct):
@@ -75,8 +74,17 @@ async def client():  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize(
     ("name", "status"),
-    [("bad", 400), ("unauthorized", 401), ("forbidden", 403), ("missing", 404),
-     ("conflict", 409), ("declined", 402), ("invalid", 422), ("limited", 429), ("busy", 503)],
+    [
+        ("bad", 400),
+        ("unauthorized", 401),
+        ("forbidden", 403),
+        ("missing", 404),
+        ("conflict", 409),
+        ("declined", 402),
+        ("invalid", 422),
+        ("limited", 429),
+        ("busy", 503),
+    ],
 )
 async def test_each_app_error_answers_its_status_as_problem_json(client, name, status) -> None:  # type: ignore[no-untyped-def]
     response = await client.get(f"/raise/{name}")
@@ -107,9 +115,13 @@ async def test_a_bug_is_a_problem_500_without_internals(client) -> None:  # type
 
 
 async def test_schema_violation_is_422_naming_the_field(client) -> None:  # type: ignore[no-untyped-def]
-    response = await client.post("/lines", json={"lines": [{"product_id": "DUMBBELL-10KG", "quantity": 0}]})
+    response = await client.post(
+        "/lines", json={"lines": [{"product_id": "DUMBBELL-10KG", "quantity": 0}]}
+    )
     assert response.status_code == 422
-    assert response.json()["errors"] == [{"field": "lines[0].quantity", "message": "Expected `int` >= 1"}]
+    assert response.json()["errors"] == [
+        {"field": "lines[0].quantity", "message": "Expected `int` >= 1"}
+    ]
 
 
 async def test_missing_field_is_422_naming_the_missing_field(client) -> None:  # type: ignore[no-untyped-def]
@@ -119,18 +131,24 @@ async def test_missing_field_is_422_naming_the_missing_field(client) -> None:  #
 
 
 async def test_malformed_json_is_400(client) -> None:  # type: ignore[no-untyped-def]
-    response = await client.post("/lines", content=b"{not json", headers={"content-type": "application/json"})
+    response = await client.post(
+        "/lines", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert response.status_code == 400
     assert response.headers["content-type"] == "application/problem+json"
 
 
 async def test_body_over_the_limit_is_413(client) -> None:  # type: ignore[no-untyped-def]
-    response = await client.post("/lines", content=b"x" * 2048, headers={"content-type": "application/json"})
+    response = await client.post(
+        "/lines", content=b"x" * 2048, headers={"content-type": "application/json"}
+    )
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json"
 
 
-@pytest.mark.parametrize(("method", "path", "status"), [("get", "/nowhere", 404), ("delete", "/lines", 405)])
+@pytest.mark.parametrize(
+    ("method", "path", "status"), [("get", "/nowhere", 404), ("delete", "/lines", 405)]
+)
 async def test_routing_errors_are_problem_json(client, method, path, status) -> None:  # type: ignore[no-untyped-def]
     response = await getattr(client, method)(path)
     assert response.status_code == status

@@ -6,14 +6,14 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from litestar import get
-from litestar.di import NamedDependency
-from litestar.testing import AsyncTestClient
-
 from fitshop_common.app import create_service_app
 from fitshop_common.errors import Unauthorized
 from fitshop_common.security import JwksCache, Principal, TokenVerifier, require_role
 from fitshop_common.settings import JwtSettings, ServiceSettings
+from litestar import get
+from litestar.di import NamedDependency
+from litestar.testing import AsyncTestClient
+
 from tests.support.tokens import (
     ISSUER,
     JwksServer,
@@ -34,8 +34,13 @@ def jwks() -> Iterator[JwksServer]:
 
 
 def verifier_for(jwks: JwksServer, **overrides: object) -> TokenVerifier:
-    settings = JwtSettings(jwks_url=jwks.url, jwt_issuer=ISSUER, jwt_audience="fitshop",
-                           jwks_min_refresh_seconds=0, **overrides)  # type: ignore[arg-type]
+    settings = JwtSettings(
+        jwks_url=jwks.url,
+        jwt_issuer=ISSUER,
+        jwt_audience="fitshop",
+        jwks_min_refresh_seconds=0,
+        **overrides,
+    )  # type: ignore[arg-type]
     return TokenVerifier(settings)
 
 
@@ -51,9 +56,13 @@ def _now() -> int:
 ATTACKS = {
     "expired": lambda: SIGNER.token(exp=_now() - 120, iat=_now() - 600, nbf=_now() - 600),
     "not yet valid": lambda: SIGNER.token(nbf=_now() + 600),
-    "wrong signature": lambda: SIGNER.token().rsplit(".", 1)[0] + "." + OTHER.token().rsplit(".", 1)[1],
+    "wrong signature": lambda: (
+        SIGNER.token().rsplit(".", 1)[0] + "." + OTHER.token().rsplit(".", 1)[1]
+    ),
     "alg none": lambda: unsigned_token(SIGNER.claims("alice", ["seller"]), SIGNER.kid),
-    "HS256 keyed with the public key": lambda: hs256_with_public_key(SIGNER, SIGNER.claims("alice", ["seller"])),
+    "HS256 keyed with the public key": lambda: hs256_with_public_key(
+        SIGNER, SIGNER.claims("alice", ["seller"])
+    ),
     "wrong issuer": lambda: SIGNER.token(iss="http://evil.example/auth"),
     "wrong audience": lambda: SIGNER.token(aud="someone-else"),
     "unknown kid": lambda: OTHER.token(),
@@ -103,13 +112,26 @@ async def me(principal: NamedDependency[Principal]) -> dict[str, str]:
 
 
 async def test_guards_answer_401_without_token_and_403_for_a_wrong_role(jwks: JwksServer) -> None:
-    app = create_service_app(settings=ServiceSettings(service_name="guard-test"),
-                             route_handlers=[seller_only, me], token_verifier=verifier_for(jwks))
+    app = create_service_app(
+        settings=ServiceSettings(service_name="guard-test"),
+        route_handlers=[seller_only, me],
+        token_verifier=verifier_for(jwks),
+    )
     async with AsyncTestClient(app) as client:
         no_token = await client.get("/seller-only")
-        customer = await client.get("/seller-only", headers={"Authorization": f"Bearer {SIGNER.token('alice', ['customer'])}"})
-        seller = await client.get("/seller-only", headers={"Authorization": f"Bearer {SIGNER.token('sam', ['seller'])}"})
+        customer = await client.get(
+            "/seller-only",
+            headers={"Authorization": f"Bearer {SIGNER.token('alice', ['customer'])}"},
+        )
+        seller = await client.get(
+            "/seller-only", headers={"Authorization": f"Bearer {SIGNER.token('sam', ['seller'])}"}
+        )
         bad = await client.get("/me", headers={"Authorization": f"Bearer {OTHER.token()}"})
-    assert (no_token.status_code, customer.status_code, seller.status_code, bad.status_code) == (401, 403, 200, 401)
+    assert (no_token.status_code, customer.status_code, seller.status_code, bad.status_code) == (
+        401,
+        403,
+        200,
+        401,
+    )
     assert no_token.headers["www-authenticate"].startswith("Bearer")
     assert seller.json() == {"sub": "sam"}

@@ -149,7 +149,9 @@ def _field_errors(extra: Any) -> list[FieldError]:
             parent = _AT.search(message)
             prefix = parent.group(1).removeprefix("$").removeprefix(".") if parent else ""
             field = f"{prefix}.{missing.group(1)}" if prefix else missing.group(1)
-        errors.append(FieldError(field=field if field not in ("", "data") else "body", message=message))
+        errors.append(
+            FieldError(field=field if field not in ("", "data") else "body", message=message)
+        )
     return errors
 
 
@@ -165,7 +167,9 @@ def app_error_handler(request: Request[Any, Any, Any], exc: AppError) -> Respons
     )
 
 
-def validation_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
+def validation_handler(
+    request: Request[Any, Any, Any], exc: ValidationException
+) -> Response[Problem]:
     errors = _field_errors(exc.extra)
     detail = str(exc.detail)
     # Litestar raises ValidationException both for undecodable JSON and for schema violations:
@@ -181,7 +185,9 @@ def validation_handler(request: Request[Any, Any, Any], exc: ValidationException
     )
 
 
-def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
+def http_exception_handler(
+    request: Request[Any, Any, Any], exc: HTTPException
+) -> Response[Problem]:
     headers = dict(exc.headers or {})
     if isinstance(exc, NotAuthorizedException):
         headers.setdefault("WWW-Authenticate", "Bearer")

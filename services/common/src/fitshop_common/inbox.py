@@ -41,8 +41,14 @@ class RedisOnce:
     call returns None when the event was already applied.
     """
 
-    def __init__(self, redis: Redis, consumer: str, effect_lua: str,
-                 ttl_seconds: int = 7 * 24 * 3600, prefix: str = "inbox") -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        consumer: str,
+        effect_lua: str,
+        ttl_seconds: int = 7 * 24 * 3600,
+        prefix: str = "inbox",
+    ) -> None:
         self._script = redis.register_script(_GUARD + effect_lua)
         self._consumer = consumer
         self._ttl = ttl_seconds

@@ -33,8 +33,11 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Envelope], Awaitable[None]]
 
 HANDLED = Counter("fitshop_events_handled_total", "Events handled", ["durable", "outcome"])
-PENDING = Gauge("fitshop_consumer_pending", "Messages in the stream not yet delivered to this consumer",
-                ["durable"])
+PENDING = Gauge(
+    "fitshop_consumer_pending",
+    "Messages in the stream not yet delivered to this consumer",
+    ["durable"],
+)
 
 
 class Poison(Exception):
@@ -57,7 +60,8 @@ def nats_check(nc: NATS) -> Callable[[], Awaitable[object]]:
     async def check() -> object:
         if not nc.is_connected:
             raise ConnectionError("not connected to NATS")
-        return await nc.flush(timeout=1)
+        await nc.flush(timeout=1)
+        return True
 
     return check
 
@@ -78,7 +82,7 @@ async def ensure_stream(js: JetStreamContext, context: str, settings: NatsSettin
         await js.add_stream(config)
     except nats.js.errors.BadRequestError:
         await js.update_stream(config)  # exists with another config: converge on ours
-    return name
+    return str(name)
 
 
 class EventConsumer:
@@ -128,10 +132,8 @@ class EventConsumer:
             filter_subjects=sorted(f"fitshop.{self._context}.{t}" for t in self._handlers),
             max_ack_pending=max(self._concurrency * 4, 64),
         )
-        try:
-            await self._js.add_consumer(self._stream, config)
-        except nats.js.errors.BadRequestError:
-            await self._js.update_consumer(self._stream, config)
+        # Without an explicit action the server creates the consumer or updates it in place.
+        await self._js.add_consumer(self._stream, config)
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.ensure()
@@ -144,10 +146,14 @@ class EventConsumer:
                     continue
                 try:
                     msgs = await sub.fetch(free, timeout=0.5)
-                except (nats.errors.TimeoutError, asyncio.TimeoutError):
+                except (TimeoutError, nats.errors.TimeoutError):
                     continue
-                except (nats.errors.ConnectionClosedError, nats.errors.NoRespondersError,
-                        nats.js.errors.ServiceUnavailableError, nats.js.errors.APIError) as exc:
+                except (
+                    nats.errors.ConnectionClosedError,
+                    nats.errors.NoRespondersError,
+                    nats.js.errors.ServiceUnavailableError,
+                    nats.js.errors.APIError,
+                ) as exc:
                     log.warning("fetch failed (%r); retrying", exc)  # broker away: keep trying
                     await asyncio.sleep(0.5)
                     continue
@@ -197,9 +203,16 @@ class EventConsumer:
                 await self._dead_letter(msg, f"failed {delivered} times, last: {exc!r}")
                 return
             delay = self._nak_delays[min(delivered - 1, len(self._nak_delays) - 1)]
-            log.warning("handler failed; will retry", extra={
-                "event_id": event.id, "event_type": event.type, "attempt": delivered,
-                "retry_in": delay, "error": repr(exc)})
+            log.warning(
+                "handler failed; will retry",
+                extra={
+                    "event_id": event.id,
+                    "event_type": event.type,
+                    "attempt": delivered,
+                    "retry_in": delay,
+                    "error": repr(exc),
+                },
+            )
             await msg.nak(delay=delay)
             HANDLED.labels(self.durable, "retried").inc()
         else:
@@ -221,5 +234,7 @@ class EventConsumer:
         await self._js.publish(f"{DEAD_LETTER_PREFIX}.{self.durable}", msg.data, headers=headers)
         await msg.term()
         HANDLED.labels(self.durable, "dead_lettered").inc()
-        log.error("event dead-lettered", extra={"reason": reason, "subject": msg.subject,
-                                                "stream_seq": meta.sequence.stream})
+        log.error(
+            "event dead-lettered",
+            extra={"reason": reason, "subject": msg.subject, "stream_seq": meta.sequence.stream},
+        )

@@ -15,7 +15,7 @@ CORRELATION_HEADERS = (b"kong-request-id", b"x-correlation-id")
 
 def correlation_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http":  # type: ignore[comparison-overlap]
             await app(scope, receive, send)
             return
         headers = dict(scope["headers"])
@@ -26,7 +26,10 @@ def correlation_middleware(app: ASGIApp) -> ASGIApp:
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), (b"x-correlation-id", cid.encode())]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-correlation-id", cid.encode()),
+                ]
             await send(message)
 
         await app(scope, receive, send_with_id)

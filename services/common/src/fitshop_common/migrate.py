@@ -75,7 +75,9 @@ async def migrate(conn: asyncpg.Connection, *sources: tuple[str, Path]) -> list[
                     await conn.execute(m.sql)
                     await conn.execute(
                         "INSERT INTO schema_migrations (component, version, name) VALUES ($1, $2, $3)",
-                        m.component, m.version, m.name,
+                        m.component,
+                        m.version,
+                        m.name,
                     )
                 applied.append(f"{component}/{m.version:04d}_{m.name}")
                 log.info("migration applied", extra={"migration": applied[-1]})
@@ -105,7 +107,9 @@ def main() -> None:
     args = parser.parse_args()
     from fitshop_common.settings import postgres_settings
 
-    applied = asyncio.run(migrate_service(args.dsn or postgres_settings().database_url, args.package))
+    applied = asyncio.run(
+        migrate_service(args.dsn or postgres_settings().database_url, args.package)
+    )
     print(f"{len(applied)} migration(s) applied" + "".join(f"\n  {a}" for a in applied))
 
 

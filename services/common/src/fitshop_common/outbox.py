@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Sequence
@@ -108,8 +109,9 @@ class OutboxRelay:
             if sent < self._batch:
                 waiter = asyncio.ensure_future(self._wake.wait())
                 stopper = asyncio.ensure_future(stop.wait())
-                await asyncio.wait({waiter, stopper}, timeout=self._poll,
-                                   return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(
+                    {waiter, stopper}, timeout=self._poll, return_when=asyncio.FIRST_COMPLETED
+                )
                 waiter.cancel()
                 stopper.cancel()
 
@@ -154,7 +156,9 @@ class OutboxRelay:
                 )
 
     async def backlog(self) -> int:
-        return int(await self._pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
+        return int(
+            await self._pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+        )
 
     async def _purge(self) -> None:
         await self._pool.execute(
@@ -165,12 +169,12 @@ class OutboxRelay:
 
 def _log_retry(state: RetryCallState) -> None:
     error = state.outcome.exception() if state.outcome else None
-    log.warning("publish to JetStream failed; retrying",
-                extra={"attempt": state.attempt_number, "error": repr(error)})
+    log.warning(
+        "publish to JetStream failed; retrying",
+        extra={"attempt": state.attempt_number, "error": repr(error)},
+    )
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), seconds)
-    except TimeoutError:
-        pass

@@ -30,6 +30,7 @@ class Principal(msgspec.Struct, frozen=True):
     roles: frozenset[str]
     username: str | None = None
     client_id: str | None = None
+    email: str | None = None
 
     def has_role(self, role: str) -> bool:
         return role in self.roles
@@ -38,8 +39,13 @@ class Principal(msgspec.Struct, frozen=True):
 class JwksCache:
     """The issuer's public keys, fetched lazily and refetched when a token names an unknown `kid`."""
 
-    def __init__(self, url: str, *, min_refresh_seconds: float = 10.0,
-                 client: httpx2.AsyncClient | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        min_refresh_seconds: float = 10.0,
+        client: httpx2.AsyncClient | None = None,
+    ) -> None:
         self._url = url
         self._min_refresh = min_refresh_seconds
         self._client = client or httpx2.AsyncClient(timeout=3.0)
@@ -79,8 +85,9 @@ class TokenVerifier:
     """Checks signature (RS256 only), `iss`, `aud`, `exp`, `nbf`, `iat` and turns claims into a Principal."""
 
     def __init__(self, settings: JwtSettings, keys: JwksCache | None = None) -> None:
-        self._keys = keys or JwksCache(settings.jwks_url,
-                                       min_refresh_seconds=settings.jwks_min_refresh_seconds)
+        self._keys = keys or JwksCache(
+            settings.jwks_url, min_refresh_seconds=settings.jwks_min_refresh_seconds
+        )
         self._claims = jwt.JWTClaimsRegistry(
             leeway=settings.jwt_leeway_seconds,
             iss={"essential": True, "value": settings.jwt_issuer},
@@ -114,6 +121,7 @@ class TokenVerifier:
             roles=frozenset(roles if isinstance(roles, list) else str(roles).split()),
             username=claims.get("preferred_username"),
             client_id=claims.get("client_id"),
+            email=claims["email"] if isinstance(claims.get("email"), str) else None,
         )
 
     async def aclose(self) -> None:
@@ -138,7 +146,9 @@ async def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Princi
     return principal
 
 
-def require_role(*roles: str) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Any]:
+def require_role(
+    *roles: str,
+) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Any]:
     """Litestar guard: the caller holds one of `roles` (403 otherwise, 401 without a valid token)."""
     wanted = frozenset(roles)
 

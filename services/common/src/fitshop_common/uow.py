@@ -48,8 +48,12 @@ class PostgresUnitOfWork:
         await self._tx.commit()
         self._committed = True
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         try:
             if not self._committed and self._tx is not None:
                 await self._tx.rollback()

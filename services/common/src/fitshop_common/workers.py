@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -30,10 +31,8 @@ class Workers:
                     raise
                 except Exception:
                     log.exception("worker %s crashed; restarting in 1s", name)
-                    try:
+                    with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self.stop.wait(), 1.0)
-                    except TimeoutError:
-                        pass
 
         self._tasks[name] = asyncio.create_task(supervised(), name=name)
 
@@ -42,7 +41,7 @@ class Workers:
         self.stop.set()
         if not self._tasks:
             return
-        done, pending = await asyncio.wait(self._tasks.values(), timeout=grace)
+        _done, pending = await asyncio.wait(self._tasks.values(), timeout=grace)
         for task in pending:
             log.warning("worker %s did not stop within %.1fs; cancelling", task.get_name(), grace)
             task.cancel()
