@@ -42,7 +42,8 @@ lint: bootstrap ## ruff on everything
 	@.venv/bin/ruff format --check services/common services/devstack >/dev/null || echo "(ruff format: differences in common/devstack, not enforced)"
 
 typecheck: bootstrap ## mypy --strict on the shared library and every domain/application layer
-	@.venv/bin/mypy --strict $$(ls -d services/common/src/fitshop_common services/*/src/*/domain services/*/src/*/application 2>/dev/null)
+	@MYPYPATH=$$(echo services/*/src | tr ' ' ':') .venv/bin/mypy --strict \
+		$$(ls -d services/common/src/fitshop_common services/devstack/src/fitshop_devstack services/*/src/*/domain services/*/src/*/application 2>/dev/null)
 
 test: lint typecheck servers ## everything CI runs: lint, types, unit, integration, contract, fault, e2e, chart checks
 	@.venv/bin/pytest -q -p no:cacheprovider --durations=15

@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,7 +46,7 @@ class ServiceRow:
     postgres_db: str | None = None
     """PostgreSQL database created for it; passed as DATABASE_URL."""
     mongo_db: str | None = None
-    """MongoDB database name; passed as MONGO_URL (mongodb://…/DB)."""
+    """MongoDB database name; passed as MONGO_DB, the server as MONGO_URL."""
     redis_db: int | None = None
     """Redis logical database number; passed as REDIS_URL (redis://…/N)."""
     nats: bool = False
@@ -69,7 +69,7 @@ class ServiceRow:
         return _module_exists(self.module)
 
     def hook(self, name: str) -> str | None:
-        """`<package>.<name>` when the service ships it (hooks: `migrate`, `seed`)."""
+        """`<package>.<name>` when the service ships it (the one hook today: `seed`)."""
         module = f"{self.package}.{name}"
         return module if _module_exists(module) else None
 
@@ -100,7 +100,7 @@ SERVICES: tuple[ServiceRow, ...] = (
     ServiceRow("web", "web.entrypoints.http:create_app", 8108),
     # The dev stand-in for Kong reads the same declarative config the chart gives Kong.
     ServiceRow("edge", "edge.app:create_app", EDGE_PORT,
-               env={"GATEWAY_CONFIG": "{repo}/gateway-config"}),
+               env={"GATEWAY_CONFIG": "{repo}/gateway-config/kong.yml"}),
 )
 
 ACCOUNTS = """\
@@ -131,7 +131,10 @@ def state_dir(environ: Mapping[str, str] = os.environ) -> Path:
 class Stack:
     """Every component of the local stack, built from the tables above and the environment."""
 
-    def __init__(self, state: Path, environ: Mapping[str, str] = os.environ) -> None:
+    def __init__(
+        self, state: Path, environ: Mapping[str, str] = os.environ,
+        rows: Sequence[ServiceRow] = SERVICES,
+    ) -> None:
         self.state = state.absolute()
         self.environ = environ
         self.repo = repo_root()
@@ -145,8 +148,8 @@ class Stack:
         self.backing: dict[str, Server] = {
             server.name: server for server in (self.postgres, self.mongo, self.redis, self.nats)
         }
-        self.rows = {row.name: row for row in SERVICES}
-        self.services: dict[str, App] = {row.name: self._app(row) for row in SERVICES}
+        self.rows = {row.name: row for row in rows}
+        self.services: dict[str, App] = {row.name: self._app(row) for row in rows}
 
     @classmethod
     def from_env(cls) -> Stack:
@@ -158,7 +161,7 @@ class Stack:
 
     @property
     def gateway_url(self) -> str:
-        return self.services["edge"].url
+        return f"http://{HOST}:{self.port('edge', EDGE_PORT)}"
 
     def components(self) -> dict[str, Server]:
         return {**self.backing, **self.services}
@@ -183,16 +186,19 @@ class Stack:
             "JWT_AUDIENCE": "fitshop",
             "PAYMENT_URL": f"http://{HOST}:{self.port('payment-gateway', PAYMENT_GATEWAY_PORT)}",
             "PORT": str(port),
+            # Locally nobody waits on a rolling update: drain quickly so `down` is quick.
+            "SHUTDOWN_GRACE_SECONDS": "10",
             # Where every service listens, by name: the edge maps Kong's upstreams onto these.
             "UPSTREAMS": json.dumps({
                 other.name: f"http://{HOST}:{self.port(other.name, other.port)}"
-                for other in SERVICES
+                for other in self.rows.values()
             }),
         }
         if row.postgres_db:
             env["DATABASE_URL"] = self.postgres.url_for(row.postgres_db)
         if row.mongo_db:
-            env["MONGO_URL"] = self.mongo.url_for(row.mongo_db)
+            env["MONGO_URL"] = self.mongo.url
+            env["MONGO_DB"] = row.mongo_db
         if row.redis_db is not None:
             env["REDIS_URL"] = f"redis://{HOST}:{self.redis.port}/{row.redis_db}"
         if row.nats:
@@ -217,7 +223,7 @@ class Stack:
     def available_services(self, *, quiet: bool = False) -> list[App]:
         """The services whose code exists; the others get a one-line notice."""
         found = []
-        for row in SERVICES:
+        for row in self.rows.values():
             if row.importable():
                 found.append(self.services[row.name])
             elif not quiet:
@@ -273,10 +279,7 @@ class Stack:
             apps = self.available_services()
             rows = [self.rows[app.name] for app in apps]
             started = time.perf_counter()
-            self.ensure_databases(rows)
-            for row in rows:
-                if self.services[row.name].pid is None:
-                    self.run_hook(row, "migrate")
+            self.ensure_databases(rows)  # each service migrates its own schema at startup
             _parallel(lambda app: app.start(), apps)
             timings["services"] = time.perf_counter() - started
             if seed:
@@ -300,8 +303,6 @@ class Stack:
                 if not row.importable():
                     raise ServerError(f"{name}: {row.module} is not importable yet")
                 self.ensure_databases([row])
-                if server.pid is None:
-                    self.run_hook(row, "migrate")
             server.start()
 
     def stop(self, name: str) -> None:

@@ -92,7 +92,7 @@ def redis_server() -> Path:
 @functools.cache
 def nats_server() -> Path:
     """nats-server from PATH, else the cache, else built there with `go install`."""
-    found = _which("nats-server") or _cached("nats-server")
+    found = _which("nats-server") or _cached("nats-server", quiet=True)
     if found is not None:
         return found
     with _install_lock():
@@ -108,7 +108,7 @@ def mongo_server() -> tuple[MongoKind, Path]:
     mongod = _which("mongod")
     if mongod is not None:
         return "mongod", mongod
-    found = _cached("ferretdb")
+    found = _cached("ferretdb", quiet=True)
     if found is None:
         with _install_lock():
             found = _cached("ferretdb")
@@ -143,7 +143,7 @@ def _which(name: str, *extra: Path) -> Path | None:
     return None
 
 
-def _cached(name: str) -> Path | None:
+def _cached(name: str, *, quiet: bool = False) -> Path | None:
     """A cached binary, but only if it runs: a bad build (e.g. FerretDB's version panic) is
     treated as missing so it gets rebuilt instead of failing at every start."""
     path = cache_dir() / "bin" / name
@@ -156,7 +156,8 @@ def _cached(name: str) -> Path | None:
     except (OSError, subprocess.TimeoutExpired):
         check = None
     if check is None or check.returncode != 0:
-        say(f"cached {path} does not run (`--version` failed); rebuilding it")
+        if not quiet:
+                say(f"cached {path} does not run (`--version` failed); rebuilding it")
         return None
     return path
 

@@ -10,8 +10,6 @@ import json
 import socket
 import struct
 
-import httpx2
-
 HOST = "127.0.0.1"
 
 
@@ -80,13 +78,17 @@ def mongo_ready(port: int, timeout: float = 1.0) -> bool:
     return b"\x01ok\0" + struct.pack("<d", 1.0) in reply
 
 
-def http_ok(url: str, timeout: float = 1.0) -> bool:
-    """True when GET url answers 200 (proxies from the environment are ignored: loopback only)."""
+def http_ok(port: int, path: str, timeout: float = 1.0) -> bool:
+    """True when GET http://127.0.0.1:port/path answers 200 (one HTTP/1.1 exchange)."""
+    request = f"GET {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nConnection: close\r\n\r\n"
     try:
-        with httpx2.Client(trust_env=False, timeout=timeout) as client:
-            return client.get(url).status_code == 200
-    except httpx2.HTTPError:
+        with socket.create_connection((HOST, port), timeout=timeout) as sock:
+            sock.sendall(request.encode())
+            status_line = sock.makefile("rb").readline()
+    except OSError:
         return False
+    parts = status_line.split()
+    return len(parts) >= 2 and parts[1] == b"200"
 
 
 def nats_request(port: int, subject: str, payload: bytes = b"", timeout: float = 5.0) -> bytes:

@@ -43,6 +43,8 @@ class Server:
     stop_signal: signal.Signals = signal.SIGTERM
     #: Run the process as this user (only when we are root and the server refuses root).
     run_as: str | None = None
+    #: How long a clean shutdown may take before the process group is killed.
+    stop_timeout: float = 20.0
 
     def __init__(self, name: str, state: Path, port: int) -> None:
         self.name = name
@@ -167,12 +169,12 @@ class Server:
                 )
             time.sleep(0.02)
 
-    def stop(self, timeout: float = 20.0) -> None:
+    def stop(self, timeout: float | None = None) -> None:
         """Ask for a clean shutdown; kill the whole process group if it takes too long."""
         pid = self.pid
         if pid is not None:
             os.kill(pid, self.stop_signal)
-            if not self._wait_gone(pid, timeout):
+            if not self._wait_gone(pid, timeout or self.stop_timeout):
                 self._kill_group(pid)
                 if not self._wait_gone(pid, 5.0):
                     raise ServerError(f"{self.name} (pid {pid}) survived SIGKILL")
@@ -194,8 +196,14 @@ class Server:
         self.start(timeout)
 
     def _kill_group(self, pid: int) -> None:
+        # Our session's group holds the server's helpers, except those that start their own
+        # session (PostgreSQL's backends do), so descendants are killed by name too.
+        stragglers = _descendants(pid)
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, signal.SIGKILL)  # own session: pgid == pid, children included
+            os.killpg(pid, signal.SIGKILL)
+        for child in stragglers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGKILL)
 
     def _wait_gone(self, pid: int, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
@@ -204,6 +212,24 @@ class Server:
                 return False
             time.sleep(0.02)
         return True
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below `pid`, read from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat_file.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(stat_file.parent.name))
+    found: list[int] = []
+    pending = [pid]
+    while pending:
+        below = children.get(pending.pop(), [])
+        found += below
+        pending += below
+    return found
 
 
 class _Identity(TypedDict):
@@ -234,8 +260,6 @@ class Postgres(Server):
         super().__init__(name, state, port)
         self.fast = fast
         self.run_as = _needs_other_user("postgres")
-        self.root = self._cluster_root()
-        self.data_dir = self.root / "data"
 
     @property
     def url(self) -> str:
@@ -248,20 +272,26 @@ class Postgres(Server):
     def bin_dir(self) -> Path:
         return install.postgres_bin_dir()
 
-    def _cluster_root(self) -> Path:
+    @property
+    def root(self) -> Path:
         """STATE/postgres when the postgres user can reach it, else a postgres-owned folder in
         /tmp keyed by the state folder (pytest's /tmp/pytest-of-root is 0700, for one); then
         STATE/postgres is a symlink to it so people can still find the data."""
         inside = self.state / "postgres"
-        if self.run_as is None:
-            return inside
+        if self.run_as is None or not _user_exists(self.run_as):
+            return inside  # nothing installed yet: prepare() installs before asking again
         socket_fits = len(str(inside)) < 80  # Unix socket paths are limited to ~107 bytes
         if socket_fits and _traversable_by(self.state, self.run_as):
             return inside
         key = hashlib.sha256(str(self.state).encode()).hexdigest()[:12]
         return Path(tempfile.gettempdir()) / f"fitshop-pg-{key}"
 
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
     def prepare(self) -> None:
+        self.bin_dir  # noqa: B018 -- install first: that creates the postgres account
         self.state.mkdir(parents=True, exist_ok=True)
         self.root.mkdir(parents=True, exist_ok=True)
         link = self.state / "postgres"
@@ -295,9 +325,11 @@ class Postgres(Server):
     def command(self) -> list[str]:
         settings = ["listen_addresses=127.0.0.1"]
         if self.fast:
-            # Tests throw the data away; the local stack keeps PostgreSQL's real durability
-            # because benchmarks compare against its real speed.
-            settings += ["fsync=off", "synchronous_commit=off", "full_page_writes=off"]
+            # Tests throw the data away, so no fsync; the local stack keeps PostgreSQL's real
+            # durability because benchmarks compare against its real speed. synchronous_commit
+            # stays on: with fsync off it costs only a write(), and it keeps every committed
+            # transaction through a crash of the server process (kill -9 fault drills).
+            settings += ["fsync=off", "full_page_writes=off"]
         command = [
             str(self.bin_dir / "postgres"), "-D", str(self.data_dir),
             "-p", str(self.port), "-k", str(self.root),
@@ -310,6 +342,16 @@ class Postgres(Server):
         return self.root
 
     def probe(self) -> bool:
+        # postmaster.pid's 8th line says "starting"/"ready" (what `pg_ctl -w` polls); asking the
+        # socket only after "ready" keeps "the database system is starting up" out of the log.
+        try:
+            lines = (self.data_dir / "postmaster.pid").read_text().splitlines()
+        except PermissionError:
+            lines = ["", "", "", "", "", "", "", "ready"]
+        except OSError:
+            return False
+        if len(lines) < 8 or lines[7].strip() != "ready":
+            return False
         return probes.postgres_ready(self.port)
 
     def create_database(self, name: str) -> str:
@@ -333,6 +375,14 @@ class Postgres(Server):
         link = self.state / "postgres"
         if link.is_symlink():
             link.unlink()
+
+
+def _user_exists(user: str) -> bool:
+    try:
+        pwd.getpwnam(user)
+    except KeyError:
+        return False
+    return True
 
 
 def _traversable_by(path: Path, user: str) -> bool:
@@ -361,8 +411,17 @@ def _sweep_stale_clusters() -> None:
             owner = Path((root / "state-folder").read_text().strip())
         except OSError:
             continue
-        if not owner.exists():
+        if not owner.exists() and not _cluster_running(root / "data"):
             shutil.rmtree(root, ignore_errors=True)
+
+
+def _cluster_running(data_dir: Path) -> bool:
+    """Is the postmaster named in the data folder's lock file alive?"""
+    try:
+        pid = int((data_dir / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return False
+    return Path(f"/proc/{pid}").exists()
 
 
 class Redis(Server):
@@ -432,7 +491,7 @@ class Nats(Server):
         super().start(timeout)
 
     def probe(self) -> bool:
-        return probes.http_ok(f"{self.monitor_url}/healthz?js-enabled-only=true", timeout=0.5)
+        return probes.http_ok(self.monitor_port, "/healthz?js-enabled-only=true", timeout=0.5)
 
     def delete_all_streams(self) -> list[str]:
         """Forget every JetStream stream (and so every consumer, KV and object bucket)."""
@@ -487,6 +546,7 @@ class App(Server):
     """One service: its ASGI app factory served by granian, ready when /health/ready says 200."""
 
     process_names = ("granian",)
+    stop_timeout = 40.0  # above SHUTDOWN_GRACE_SECONDS (25 s by default): let it drain
 
     def __init__(
         self, name: str, state: Path, port: int, *, app: str, env: Mapping[str, str],
@@ -520,4 +580,4 @@ class App(Server):
         return self._cwd or self.state
 
     def probe(self) -> bool:
-        return probes.http_ok(f"{self.url}/health/ready", timeout=1.0)
+        return probes.http_ok(self.port, "/health/ready", timeout=1.0)
