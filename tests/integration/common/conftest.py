@@ -7,8 +7,9 @@ from collections.abc import AsyncIterator
 import asyncpg
 import nats
 import pytest
-from fitshop_common.migrate import migrate, package_migrations
 from nats.aio.client import Client as NATS
+
+from fitshop_common.migrate import migrate, package_migrations
 
 
 @pytest.fixture

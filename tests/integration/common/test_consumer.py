@@ -9,12 +9,12 @@ from collections.abc import AsyncIterator
 
 import nats
 import pytest
-from fitshop_common.events import Envelope
-from fitshop_common.messaging import EventConsumer, Handler, Poison, ensure_stream
-from fitshop_common.settings import NatsSettings
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
+from fitshop_common.events import Envelope
+from fitshop_common.messaging import EventConsumer, Handler, Poison, ensure_stream
+from fitshop_common.settings import NatsSettings
 from tests.integration.common.test_outbox_relay import eventually
 
 

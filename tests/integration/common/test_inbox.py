@@ -7,8 +7,9 @@ import contextlib
 import uuid
 
 import asyncpg
-from fitshop_common.inbox import RedisOnce, claim
 from redis.asyncio import Redis
+
+from fitshop_common.inbox import RedisOnce, claim
 
 
 async def apply_once(pool: asyncpg.Pool, event_id: str, amount: int) -> bool:

@@ -13,12 +13,13 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+
 from fitshop_common.events import Envelope
 from fitshop_common.messaging import ensure_stream
 from fitshop_common.outbox import OutboxRelay, add_to_outbox
 from fitshop_common.settings import NatsSettings
-from nats.aio.client import Client as NATS
-from nats.js import JetStreamContext
 
 REPO = Path(__file__).resolve().parents[3]
 
