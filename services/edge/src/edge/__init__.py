@@ -1,1 +1,1 @@
-"""The dev edge: a local stand-in for Kong that serves gateway-config/kong.yml (production runs Kong)."""
+"""The dev edge: a local stand-in for Kong serving gateway-config/kong.yml (production: Kong)."""
