@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import nats
+
 from fitshop_devstack.probes import free_port
 from fitshop_devstack.servers import Nats, Postgres
 
