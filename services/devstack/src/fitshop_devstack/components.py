@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fcntl
 import importlib.util
-import json
 import os
 import subprocess
 import sys
@@ -18,7 +17,16 @@ from typing import TypeVar
 
 from fitshop_devstack.install import say
 from fitshop_devstack.probes import HOST
-from fitshop_devstack.servers import App, Mongo, Nats, Postgres, Redis, Server, ServerError
+from fitshop_devstack.servers import (
+    App,
+    Mongo,
+    Nats,
+    Postgres,
+    Redis,
+    Server,
+    ServerError,
+    Smtp,
+)
 
 # Fixed ports of the local stack (docs/conventions.md); each can be moved with
 # FITSHOP_<NAME>_PORT, e.g. FITSHOP_NATS_PORT=4300 or FITSHOP_ORDERS_GRPC_PORT=9113.
@@ -28,6 +36,7 @@ BACKING_PORTS: dict[str, int] = {
     "redis": 6390,
     "nats": 4230,
     "nats-monitor": 8230,
+    "smtp": 8025,
 }
 EDGE_PORT = 8000
 AUTH_PORT = 8101
@@ -54,7 +63,9 @@ class ServiceRow:
     extra_ports: Mapping[str, int] = field(default_factory=dict)
     """More listeners, e.g. {"grpc": 8113}: env GRPC_PORT, listed by `ps` as grpc_url."""
     env: Mapping[str, str] = field(default_factory=dict)
-    """Extra environment; `{state}` and `{repo}` in values become those folders."""
+    """Extra environment; `{state}`, `{repo}` and `{<extra>_port}` in values are filled in."""
+    ready: tuple[str, str] | None = None
+    """(extra port name, path) to probe instead of `/health/ready` on the main port."""
 
     @property
     def module(self) -> str:
@@ -87,20 +98,25 @@ SERVICES: tuple[ServiceRow, ...] = (
     ServiceRow("catalog", "catalog.entrypoints.http:create_app", 8102,
                mongo_db="catalog", nats=True),
     ServiceRow("orders", "orders.entrypoints.http:create_app", 8103,
-               postgres_db="orders", nats=True, extra_ports={"grpc": 8113}),
+               postgres_db="orders", nats=True, extra_ports={"grpc": 8113},
+               env={"ORDERS_GRPC_PORT": "{grpc_port}"}),
     ServiceRow("payment-gateway", "payment_gateway.entrypoints.http:create_app",
                PAYMENT_GATEWAY_PORT, extra_ports={"admin": 8114},
-               env={"FAULT_INJECTION_ENABLED": "true", "DATA_DIR": "{state}/payment-gateway"}),
+               env={"PAYMENT_FAULTS_ENABLED": "true", "PAYMENT_ADMIN_PORT": "{admin_port}",
+                    "PAYMENT_DATA_DIR": "{state}/payment-gateway"}),
     ServiceRow("delivery", "delivery.entrypoints.http:create_app", 8105,
                postgres_db="delivery", nats=True),
     ServiceRow("order-view", "order_view.entrypoints.http:create_app", 8106,
                redis_db=0, nats=True),
     ServiceRow("notification", "notification.entrypoints.http:create_app", 8107,
-               redis_db=1, nats=True),
+               redis_db=1, nats=True,
+               env={"SMTP_HOST": "127.0.0.1", "SMTP_PORT": "{smtp_port}"}),
     ServiceRow("web", "web.entrypoints.http:create_app", 8108),
     # The dev stand-in for Kong reads the same declarative config the chart gives Kong.
-    ServiceRow("edge", "edge.app:create_app", EDGE_PORT,
-               env={"GATEWAY_CONFIG": "{repo}/gateway-config/kong.yml"}),
+    ServiceRow("edge", "edge.app:create_app", EDGE_PORT, extra_ports={"status": 8100},
+               ready=("status", "/status/ready"),
+               env={"EDGE_CONFIG": "{repo}/gateway-config/kong.yml",
+                    "EDGE_STATUS_LISTEN": "127.0.0.1:{status_port}"}),
 )
 
 ACCOUNTS = """\
@@ -145,8 +161,10 @@ class Stack:
             self.state, self.port("nats", BACKING_PORTS["nats"]),
             monitor_port=self.port("nats-monitor", BACKING_PORTS["nats-monitor"]),
         )
+        self.smtp = Smtp(self.state, self.port("smtp", BACKING_PORTS["smtp"]))
         self.backing: dict[str, Server] = {
-            server.name: server for server in (self.postgres, self.mongo, self.redis, self.nats)
+            server.name: server
+            for server in (self.postgres, self.mongo, self.redis, self.nats, self.smtp)
         }
         self.rows = {row.name: row for row in rows}
         self.services: dict[str, App] = {row.name: self._app(row) for row in rows}
@@ -188,11 +206,13 @@ class Stack:
             "PORT": str(port),
             # Locally nobody waits on a rolling update: drain quickly so `down` is quick.
             "SHUTDOWN_GRACE_SECONDS": "10",
-            # Where every service listens, by name: the edge maps Kong's upstreams onto these.
-            "UPSTREAMS": json.dumps({
-                other.name: f"http://{HOST}:{self.port(other.name, other.port)}"
+            # Where every service listens under its chart Service name: the edge maps Kong's
+            # upstreams (http://fitshop-<name>:8080) onto these.
+            "EDGE_UPSTREAMS": ",".join(
+                f"fitshop-{other.name}=http://{HOST}:{self.port(other.name, other.port)}"
                 for other in self.rows.values()
-            }),
+                if other.name != "edge"
+            ),
         }
         if row.postgres_db:
             env["DATABASE_URL"] = self.postgres.url_for(row.postgres_db)
@@ -203,10 +223,12 @@ class Stack:
             env["REDIS_URL"] = f"redis://{HOST}:{self.redis.port}/{row.redis_db}"
         if row.nats:
             env["NATS_URL"] = self.nats.url
-        for extra, default in row.extra_ports.items():
-            env[f"{extra.upper()}_PORT"] = str(self.port(f"{row.name}-{extra}", default))
+        ports = {
+            f"{extra}_port": self.port(f"{row.name}-{extra}", default)
+            for extra, default in row.extra_ports.items()
+        }
         for key, value in row.env.items():
-            env[key] = value.format(state=self.state, repo=self.repo)
+            env[key] = value.format(state=self.state, repo=self.repo, smtp_port=self.smtp.port, **ports)
         return env
 
     def _app(self, row: ServiceRow) -> App:
@@ -215,9 +237,13 @@ class Stack:
             scheme = "grpc" if extra == "grpc" else "http"
             port = self.port(f"{row.name}-{extra}", default)
             extra_urls[f"{extra}_url"] = f"{scheme}://{HOST}:{port}"
+        ready = None
+        if row.ready is not None:
+            extra, path = row.ready
+            ready = (self.port(f"{row.name}-{extra}", row.extra_ports[extra]), path)
         return App(
             row.name, self.state, self.port(row.name, row.port), app=row.app,
-            env=self.service_env(row), extra_urls=extra_urls, cwd=self.repo,
+            env=self.service_env(row), extra_urls=extra_urls, cwd=self.repo, ready=ready,
         )
 
     def available_services(self, *, quiet: bool = False) -> list[App]:

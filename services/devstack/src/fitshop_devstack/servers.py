@@ -542,6 +542,37 @@ class Mongo(Server):
         return probes.mongo_ready(self.port)
 
 
+class Smtp(Server):
+    """A real SMTP server (aiosmtpd) that keeps every message in a Maildir under STATE/mail,
+    so the local stack's e-mails can be read, and tests can read what notification sent."""
+
+    process_names = ("aiosmtpd",)
+
+    def __init__(self, state: Path, port: int, *, name: str = "smtp"):
+        super().__init__(name, state, port)
+
+    @property
+    def url(self) -> str:
+        return f"smtp://{HOST}:{self.port}"
+
+    @property
+    def maildir(self) -> Path:
+        return self.state / "mail"
+
+    def prepare(self) -> None:
+        # Maildir makes tmp/new/cur itself, but only when the folder does not exist yet.
+        if self.maildir.exists() and not (self.maildir / "tmp").is_dir():
+            self.maildir.rmdir()
+        self.state.mkdir(parents=True, exist_ok=True)
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"{HOST}:{self.port}",
+                "-c", "aiosmtpd.handlers.Mailbox", str(self.maildir)]
+
+    def probe(self) -> bool:
+        return probes.port_in_use(self.port)
+
+
 class App(Server):
     """One service: its ASGI app factory served by granian, ready when /health/ready says 200."""
 
@@ -551,8 +582,10 @@ class App(Server):
     def __init__(
         self, name: str, state: Path, port: int, *, app: str, env: Mapping[str, str],
         extra_urls: Mapping[str, str] | None = None, cwd: Path | None = None,
+        ready: tuple[int, str] | None = None,
     ) -> None:
         super().__init__(name, state, port)
+        self._ready = ready or (port, "/health/ready")
         self.app = app
         self.env = dict(env)
         self._extra_urls = dict(extra_urls or {})
@@ -580,4 +613,5 @@ class App(Server):
         return self._cwd or self.state
 
     def probe(self) -> bool:
-        return probes.http_ok(self.port, "/health/ready", timeout=1.0)
+        port, path = self._ready
+        return probes.http_ok(port, path, timeout=1.0)
