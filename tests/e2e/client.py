@@ -33,24 +33,42 @@ class _FormInputs(HTMLParser):
 def login(gateway: str, username: str, password: str) -> dict[str, Any]:
     """Authorization code + PKCE (S256) without a browser; returns the token response."""
     verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    challenge = (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    )
     state = secrets.token_urlsafe(12)
     with httpx2.Client(base_url=gateway, timeout=10) as http:
-        form = http.get("/auth/authorize", params={
-            "response_type": "code", "client_id": CLI_CLIENT, "redirect_uri": CLI_REDIRECT,
-            "code_challenge": challenge, "code_challenge_method": "S256", "state": state,
-            })
+        form = http.get(
+            "/auth/authorize",
+            params={
+                "response_type": "code",
+                "client_id": CLI_CLIENT,
+                "redirect_uri": CLI_REDIRECT,
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+                "state": state,
+            },
+        )
         form.raise_for_status()
         parser = _FormInputs()
         parser.feed(form.text)
         action = str(form.url.join(parser.action or ""))  # the form's action is relative
-        answer = http.post(action, data={**parser.fields, "username": username, "password": password})
+        answer = http.post(
+            action, data={**parser.fields, "username": username, "password": password}
+        )
         assert answer.status_code == 302, (answer.status_code, answer.text[:300])
         query = parse_qs(urlparse(answer.headers["location"]).query)
         assert query["state"] == [state]
-        token = http.post("/auth/token", data={
-            "grant_type": "authorization_code", "code": query["code"][0], "code_verifier": verifier,
-            "client_id": CLI_CLIENT, "redirect_uri": CLI_REDIRECT})
+        token = http.post(
+            "/auth/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": query["code"][0],
+                "code_verifier": verifier,
+                "client_id": CLI_CLIENT,
+                "redirect_uri": CLI_REDIRECT,
+            },
+        )
         token.raise_for_status()
         return dict(token.json())
 
@@ -61,8 +79,10 @@ class Shopper:
     def __init__(self, gateway: str, username: str, password: str) -> None:
         self.tokens = login(gateway, username, password)
         self.http = httpx2.Client(
-            base_url=gateway, timeout=15,
-            headers={"Authorization": f"Bearer {self.tokens['access_token']}"})
+            base_url=gateway,
+            timeout=15,
+            headers={"Authorization": f"Bearer {self.tokens['access_token']}"},
+        )
 
     def close(self) -> None:
         self.http.close()
@@ -72,8 +92,13 @@ def card(ending: str = "1111") -> dict[str, str]:
     return {"method": "card", "card_number": "4111" + "1111" * 2 + ending}
 
 
-ADDRESS = {"recipient": "김철수", "line1": "테헤란로 1", "city": "서울", "postal_code": "06236",
-           "phone": "010-1234-5678"}
+ADDRESS = {
+    "recipient": "김철수",
+    "line1": "테헤란로 1",
+    "city": "서울",
+    "postal_code": "06236",
+    "phone": "010-1234-5678",
+}
 
 
 def slug(text: str) -> str:
