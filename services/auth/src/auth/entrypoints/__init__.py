@@ -1,0 +1,1 @@
+"""Inbound adapters: the HTTP endpoints of the authorization server."""
