@@ -1,0 +1,1 @@
+"""fitshop's delivery service."""

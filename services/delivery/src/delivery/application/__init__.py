@@ -1,0 +1,1 @@
+"""Use cases of the delivery service and the ports they need."""

@@ -1,0 +1,1 @@
+"""The delivery domain: the Delivery aggregate, its commands and its events (no I/O)."""

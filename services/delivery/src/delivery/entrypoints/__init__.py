@@ -1,0 +1,1 @@
+"""Ways into the delivery service: the seller's HTTP API and the order event consumers."""

@@ -1,0 +1,1 @@
+"""Redis and SMTP implementations of the notification service's ports."""

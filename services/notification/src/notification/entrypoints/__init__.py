@@ -1,0 +1,1 @@
+"""Ways into the notification service: the customer's inbox API and the event consumers."""
