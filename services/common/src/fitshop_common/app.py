@@ -11,6 +11,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins import PluginProtocol
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.types import ControllerRouterHandler
 
@@ -37,6 +38,7 @@ def create_service_app(
     version: str = "1.0.0",
     description: str = "",
     dependencies: dict[str, Provide] | None = None,
+    plugins: Sequence[PluginProtocol] = (),
 ) -> Litestar:
     """Build a service's app.
 
@@ -45,6 +47,7 @@ def create_service_app(
     has entered, the service counts as started; on shutdown the service goes not-ready, the
     loops drain within `settings.shutdown_grace_seconds`, then `lifespan` closes resources.
     Pass `jwt` (or a ready `token_verifier`, as tests do) when any route needs a bearer token.
+    `plugins` are Litestar plugins of the service (e.g. an OpenAPI schema plugin).
     """
     configure_logging(settings.service_name, settings.log_level)
     health = Health()
@@ -92,6 +95,7 @@ def create_service_app(
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[correlation_middleware, metrics.middleware],
         request_max_body_size=settings.max_body_bytes,
+        plugins=list(plugins),
         logging_config=None,  # ours (JSON, see configure_logging) stays in charge
         openapi_config=OpenAPIConfig(
             title=f"fitshop {settings.service_name}",

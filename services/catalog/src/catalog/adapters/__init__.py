@@ -1,0 +1,1 @@
+"""MongoDB storage of products (revisions with their outbox, and the list view)."""

@@ -1,0 +1,1 @@
+"""Catalog use cases and the ports they need."""

@@ -1,0 +1,1 @@
+"""The Product aggregate, its commands and events: no I/O, no framework."""

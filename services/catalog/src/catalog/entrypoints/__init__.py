@@ -1,0 +1,1 @@
+"""Inbound adapters: the REST API and the order-event consumers."""

@@ -1,0 +1,1 @@
+"""A mock of an external card-payment provider: payments, idempotency, refunds and injectable faults."""

@@ -1,0 +1,1 @@
+"""Storage adapters: in-memory and SQLite (the mock stands for a third party with its own store)."""

@@ -1,0 +1,1 @@
+"""Use cases of the provider and the ports they need."""

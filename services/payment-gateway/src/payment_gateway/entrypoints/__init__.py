@@ -1,0 +1,1 @@
+"""Inbound adapters: the public provider API and the fault-injection admin API."""
