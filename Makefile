@@ -41,9 +41,10 @@ lint: bootstrap ## ruff on everything
 	@.venv/bin/ruff check services tests bench
 	@.venv/bin/ruff format --check services/common services/devstack >/dev/null || echo "(ruff format: differences in common/devstack, not enforced)"
 
-typecheck: bootstrap ## mypy --strict on the shared library and every domain/application layer
-	@MYPYPATH=$$(echo services/*/src | tr ' ' ':') .venv/bin/mypy --strict \
-		$$(ls -d services/common/src/fitshop_common services/devstack/src/fitshop_devstack services/*/src/*/domain services/*/src/*/application 2>/dev/null)
+typecheck: bootstrap ## mypy --strict on the shared library, devstack, and every domain/application layer
+	@MYPYPATH=$$(echo services/*/src | tr ' ' ':') .venv/bin/mypy --strict -p fitshop_common -p fitshop_devstack \
+		$$(for d in services/*/src/*/domain services/*/src/*/application; do \
+			[ -d "$$d" ] && echo "-p $$(basename $$(dirname $$d)).$$(basename $$d)"; done)
 
 test: lint typecheck servers ## everything CI runs: lint, types, unit, integration, contract, fault, e2e, chart checks
 	@.venv/bin/pytest -q -p no:cacheprovider --durations=15

@@ -7,6 +7,7 @@ import sys
 
 import asyncpg
 import nats
+
 from fitshop_common.messaging import ensure_stream
 from fitshop_common.outbox import OutboxRelay
 from fitshop_common.settings import NatsSettings

@@ -8,10 +8,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from litestar import Litestar, get
+
 from fitshop_common.app import create_service_app
 from fitshop_common.messaging import connect, nats_check
 from fitshop_common.settings import NatsSettings, ServiceSettings
-from litestar import Litestar, get
 
 
 @get("/slow")

@@ -6,6 +6,10 @@ from typing import Annotated
 
 import msgspec
 import pytest
+from litestar import get, post
+from litestar.params import FromPath, JSONBody
+from litestar.testing import AsyncTestClient
+
 from fitshop_common.app import create_service_app
 from fitshop_common.errors import (
     AppError,
@@ -20,9 +24,6 @@ from fitshop_common.errors import (
     ValidationFailed,
 )
 from fitshop_common.settings import ServiceSettings
-from litestar import get, post
-from litestar.params import FromPath, JSONBody
-from litestar.testing import AsyncTestClient
 
 
 class Line(msgspec.Struct):

@@ -6,14 +6,14 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from fitshop_common.app import create_service_app
-from fitshop_common.errors import Unauthorized
-from fitshop_common.security import JwksCache, Principal, TokenVerifier, require_role
-from fitshop_common.settings import JwtSettings, ServiceSettings
 from litestar import get
 from litestar.di import NamedDependency
 from litestar.testing import AsyncTestClient
 
+from fitshop_common.app import create_service_app
+from fitshop_common.errors import Unauthorized
+from fitshop_common.security import JwksCache, Principal, TokenVerifier, require_role
+from fitshop_common.settings import JwtSettings, ServiceSettings
 from tests.support.tokens import (
     ISSUER,
     JwksServer,
