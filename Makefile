@@ -39,7 +39,6 @@ logs: bootstrap ## follow the logs of every component
 
 lint: bootstrap ## ruff on everything
 	@.venv/bin/ruff check services tests bench
-	@.venv/bin/ruff format --check services/common services/devstack >/dev/null || echo "(ruff format: differences in common/devstack, not enforced)"
 
 typecheck: bootstrap ## mypy --strict on the shared library, devstack, and every domain/application layer
 	@MYPYPATH=$$(echo services/*/src | tr ' ' ':') .venv/bin/mypy --strict -p fitshop_common -p fitshop_devstack \
