@@ -25,6 +25,12 @@ from fitshop_common.workers import Workers
 
 log = logging.getLogger(__name__)
 
+class MetricsController(PrometheusController):
+    """Prometheus text format on /metrics; for scrapers, not part of the public API."""
+
+    include_in_schema = False
+
+
 Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
 
 
@@ -84,7 +90,7 @@ def create_service_app(
             log.info("stopped")
 
     return Litestar(
-        route_handlers=[HealthController, PrometheusController, *route_handlers],
+        route_handlers=[HealthController, MetricsController, *route_handlers],
         lifespan=[run],
         state=State({"health": health}),
         dependencies={

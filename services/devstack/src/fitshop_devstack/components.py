@@ -99,7 +99,7 @@ SERVICES: tuple[ServiceRow, ...] = (
                mongo_db="catalog", nats=True),
     ServiceRow("orders", "orders.entrypoints.http:create_app", 8103,
                postgres_db="orders", nats=True, extra_ports={"grpc": 8113},
-               env={"ORDERS_GRPC_PORT": "{grpc_port}"}),
+               env={"ORDERS_GRPC_PORT": "{grpc_port}", "ORDERS_GRPC_HOST": "127.0.0.1"}),
     ServiceRow("payment-gateway", "payment_gateway.entrypoints.http:create_app",
                PAYMENT_GATEWAY_PORT, extra_ports={"admin": 8114},
                env={"PAYMENT_FAULTS_ENABLED": "true", "PAYMENT_ADMIN_PORT": "{admin_port}",
