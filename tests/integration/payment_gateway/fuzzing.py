@@ -12,7 +12,7 @@ EXCLUDED_CHECKS = "allow_header_conformance"
 
 
 def schemathesis_run(base_url: str, *, headers: dict[str, str] | None = None, max_time: int = 20,
-                     exclude_paths: tuple[str, ...] = ("/metrics",),
+                     exclude_paths: tuple[str, ...] = (),
                      report_dir: Path | None = None,
                      config_file: Path | None = None) -> subprocess.CompletedProcess[str]:
     command = [str(Path(sys.executable).parent / "schemathesis")]

@@ -1,0 +1,1 @@
+"""order-view: the CQRS "my orders" read model — Order* and Delivery* events projected into Redis."""

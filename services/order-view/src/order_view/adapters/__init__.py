@@ -1,0 +1,1 @@
+"""Redis and JetStream implementations of the application ports."""

@@ -1,0 +1,1 @@
+"""Use cases over the read model and the ports they need."""

@@ -1,0 +1,1 @@
+"""The projection rules of OrderStatusView: pure values and functions, no I/O."""

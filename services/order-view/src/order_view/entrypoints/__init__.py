@@ -1,0 +1,1 @@
+"""Inbound adapters: HTTP (REST + SSE) and JetStream consumers."""

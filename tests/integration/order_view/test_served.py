@@ -1,0 +1,123 @@
+"""order-view served by granian as in production: SSE over a real socket, hang-up, SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2
+import pytest
+from nats.js import JetStreamContext
+from redis.asyncio import Redis
+
+from fitshop_devstack.probes import free_port
+from tests.contract.order_view.events import order_placed
+from tests.integration.order_view.support import bearer, eventually, publish
+from tests.support.tokens import AUDIENCE, ISSUER, JwksServer, Signer
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+class Served:
+    def __init__(self, redis_url: str, nats_url: str, jwks_url: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "REDIS_URL": redis_url, "NATS_URL": nats_url, "JWKS_URL": jwks_url,
+               "JWT_ISSUER": ISSUER, "JWT_AUDIENCE": AUDIENCE, "SHUTDOWN_GRACE_SECONDS": "5",
+               "ORDER_VIEW_SSE_HEARTBEAT_SECONDS": "0.3", "LOG_LEVEL": "WARNING"}
+        self.proc = subprocess.Popen(
+            [str(Path(sys.executable).parent / "granian"), "--interface", "asgi", "--factory",
+             "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1",
+             "order_view.entrypoints.http:create_app"],
+            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: the workers go down with it
+        )
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"order-view exited with {self.proc.returncode}")
+            try:
+                if httpx2.get(self.url + "/health/ready", timeout=1).status_code == 200:
+                    return
+            except httpx2.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError("order-view never became ready")
+
+    def stop(self) -> None:
+        """SIGTERM the whole group (granian and its worker), SIGKILL what is left after 10 s."""
+        for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, sig)
+            try:
+                self.proc.wait(wait)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+
+
+@pytest.fixture
+def served(redis_url: str, nats_url: str, jwks: JwksServer, js: JetStreamContext) -> Iterator[Served]:
+    service = Served(redis_url, nats_url, jwks.url)
+    try:
+        service.wait_ready()
+        yield service
+    finally:
+        service.stop()
+
+
+async def subscribers(redis: Redis, customer: str) -> int:
+    return int((await redis.pubsub_numsub(f"order-view:updates:{customer}"))[0][1])
+
+
+async def test_an_event_reaches_the_customer_s_event_stream_over_http_and_hanging_up_unsubscribes(
+    served: Served, js: JetStreamContext, signer: Signer, redis: Redis,
+) -> None:
+    order_id = str(uuid.uuid4())
+    async with httpx2.AsyncClient(base_url=served.url, timeout=10) as http, http.stream(
+        "GET", "/api/v1/my-orders/stream", headers=bearer(signer.token("alice"))
+    ) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        lines = response.aiter_lines()
+        assert await anext(lines) == ": subscribed"
+        await publish(js, [order_placed(order_id, "alice")])
+        seen: list[str] = []
+        async with asyncio.timeout(10):
+            async for line in lines:
+                seen.append(line)
+                if line.startswith("data: "):
+                    break
+        assert "event: order" in seen
+        assert f'"order_id":"{order_id}"' in seen[-1] and '"status":"PLACED"' in seen[-1]
+        assert await subscribers(redis, "alice") == 1
+    await eventually(lambda: _unsubscribed(redis, "alice"))
+
+
+async def _unsubscribed(redis: Redis, customer: str) -> bool:
+    return await subscribers(redis, customer) == 0
+
+
+async def test_sigterm_with_an_open_event_stream_still_exits_within_the_grace_period(
+    served: Served, signer: Signer,
+) -> None:
+    async with httpx2.AsyncClient(base_url=served.url, timeout=10) as http, http.stream(
+        "GET", "/api/v1/my-orders/stream", headers=bearer(signer.token("alice"))
+    ) as response:
+        lines = response.aiter_lines()
+        assert await anext(lines) == ": subscribed"
+        sent = time.monotonic()
+        served.proc.send_signal(signal.SIGTERM)
+        code = await asyncio.to_thread(served.proc.wait, 20)
+    assert code == 0
+    assert time.monotonic() - sent < 10
