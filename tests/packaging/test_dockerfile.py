@@ -163,3 +163,13 @@ def test_the_build_context_is_small_and_clean() -> None:
     assert "!services/" in rules
     for noise in ("services/**/__pycache__", "services/**/.venv", "services/devstack", "services/edge"):
         assert noise in rules
+
+
+def test_the_image_ships_the_event_contracts_its_consumers_check(dockerfile: str) -> None:
+    final = stages(dockerfile)[-1]
+    copies = [args for word, args in final if word == "COPY"]
+    assert any(args.startswith("contracts/events ") for args in copies)
+    env = " ".join(args for word, args in final if word == "ENV")
+    assert "FITSHOP_CONTRACTS_DIR=/opt/fitshop/contracts/events" in env
+    ignored = (REPO / ".dockerignore").read_text().splitlines()
+    assert "!contracts/" in ignored  # part of the build context

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from jsonschema import Draft202012Validator
@@ -91,7 +92,10 @@ DEAD_LETTER_PREFIX = "fitshop.deadletter"
 
 
 def contracts_dir() -> Path:
-    """`contracts/events/` at the repository root (one JSON Schema per type and version)."""
+    """`FITSHOP_CONTRACTS_DIR` (images), else `contracts/events/` at the repository root."""
+    configured = os.environ.get("FITSHOP_CONTRACTS_DIR")
+    if configured:
+        return Path(configured)
     here = Path(__file__).resolve()
     for parent in here.parents:
         candidate = parent / "contracts" / "events"
@@ -134,3 +138,23 @@ def assert_conforms(event: Envelope | dict[str, Any]) -> None:
     errors = contract_errors(event)
     if errors:
         raise AssertionError("event breaks its contract:\n  " + "\n  ".join(errors))
+
+
+DataT = TypeVar("DataT", bound=msgspec.Struct)
+
+
+def conforming(event: Envelope, shape: type[DataT]) -> DataT:
+    """For consumers: the event's data as `shape`, or `Poison` (dead-lettered at once) when the
+    event breaks its published contract or is of a type/version nobody published."""
+    from fitshop_common.messaging import Poison  # messaging imports this module
+
+    try:
+        errors = contract_errors(event)
+    except LookupError as exc:
+        raise Poison(str(exc)) from exc
+    if errors:
+        raise Poison(f"{event.type} v{event.version} breaks its contract: " + "; ".join(errors))
+    try:
+        return msgspec.convert(event.data, shape)
+    except msgspec.ValidationError as exc:
+        raise Poison(f"{event.type} data unreadable: {exc}") from exc

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Literal, TypeVar
+from typing import Literal
 from uuid import UUID
 
 import msgspec
@@ -11,8 +11,8 @@ import msgspec
 from delivery.application.service import DeliveryService
 from delivery.domain.commands import CancelDelivery, RequestDelivery
 from delivery.domain.values import Customer, Line, Locale, Money, ShippingAddress
-from fitshop_common.events import Envelope, contract_errors
-from fitshop_common.messaging import Handler, Poison
+from fitshop_common.events import Envelope, conforming
+from fitshop_common.messaging import Handler
 
 log = logging.getLogger(__name__)
 
@@ -54,23 +54,6 @@ class OrderCancelledData(msgspec.Struct):
     order_id: UUID
     customer_id: str
     reason: str = "cancelled by the customer"
-
-
-DataT = TypeVar("DataT", bound=msgspec.Struct)
-
-
-def conforming(event: Envelope, shape: type[DataT]) -> DataT:
-    """The event's data, or Poison (dead-lettered at once) when it breaks its published contract."""
-    try:
-        errors = contract_errors(event)
-    except LookupError as exc:  # a type/version nobody published a contract for
-        raise Poison(str(exc)) from exc
-    if errors:
-        raise Poison(f"{event.type} v{event.version} breaks its contract: " + "; ".join(errors))
-    try:
-        return msgspec.convert(event.data, shape)
-    except msgspec.ValidationError as exc:
-        raise Poison(f"{event.type} data unreadable: {exc}") from exc
 
 
 def order_event_handlers(service: DeliveryService) -> dict[str, Handler]:

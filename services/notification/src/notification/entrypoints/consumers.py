@@ -7,12 +7,12 @@ receipt already tells the customer the order is in; the first delivery update is
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal, TypeVar
+from typing import Literal
 from uuid import UUID
 
 import msgspec
 
-from fitshop_common.events import Envelope, contract_errors
+from fitshop_common.events import Envelope, conforming
 from fitshop_common.messaging import Handler, Poison
 from notification.application.service import NotificationService
 from notification.domain.commands import (
@@ -64,23 +64,6 @@ class OrderCancelledData(_About, kw_only=True):
 class DeliveryChangedData(_About, kw_only=True):
     status: DeliveryStatus
     previous_status: DeliveryStatus | None = None
-
-
-DataT = TypeVar("DataT", bound=msgspec.Struct)
-
-
-def conforming(event: Envelope, shape: type[DataT]) -> DataT:
-    """The event's data, or Poison (dead-lettered at once) when it breaks its published contract."""
-    try:
-        errors = contract_errors(event)
-    except LookupError as exc:  # a type/version nobody published a contract for
-        raise Poison(str(exc)) from exc
-    if errors:
-        raise Poison(f"{event.type} v{event.version} breaks its contract: " + "; ".join(errors))
-    try:
-        return msgspec.convert(event.data, shape)
-    except msgspec.ValidationError as exc:
-        raise Poison(f"{event.type} data unreadable: {exc}") from exc
 
 
 def _recipient(data: _About) -> Recipient:
