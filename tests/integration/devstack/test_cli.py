@@ -14,7 +14,7 @@ import pytest
 from fitshop_devstack.components import SERVICES
 from fitshop_devstack.probes import free_port
 
-BACKING = ["postgres", "mongo", "redis", "nats"]
+BACKING = ["postgres", "mongo", "redis", "nats", "smtp"]
 
 
 class Devstack:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import textwrap
 from pathlib import Path
 
@@ -62,12 +61,12 @@ def test_a_row_becomes_the_environment_the_service_expects(tmp_path: Path) -> No
 
     assert env["DATABASE_URL"] == "postgresql://postgres@127.0.0.1:6001/orders"
     assert env["NATS_URL"] == "nats://127.0.0.1:4230"
-    assert env["GRPC_PORT"] == "6002"
+    assert env["ORDERS_GRPC_PORT"] == "6002"
     assert env["SERVICE_NAME"] == "orders"
     assert env["JWKS_URL"] == "http://127.0.0.1:8101/auth/jwks.json"
     assert env["JWT_ISSUER"] == "http://127.0.0.1:8000/auth"
     assert env["PAYMENT_URL"] == "http://127.0.0.1:8104"
-    assert json.loads(env["UPSTREAMS"])["orders"] == "http://127.0.0.1:8103"
+    assert "fitshop-orders=http://127.0.0.1:8103" in env["EDGE_UPSTREAMS"].split(",")
     assert "REDIS_URL" not in env
 
 
@@ -76,9 +75,9 @@ def test_env_values_may_name_the_state_and_repo_folders(tmp_path: Path) -> None:
 
     env = stack.service_env(stack.rows["payment-gateway"])
 
-    assert env["DATA_DIR"] == f"{tmp_path}/payment-gateway"
-    assert env["ADMIN_PORT"] == "8114"
-    assert stack.service_env(stack.rows["edge"])["GATEWAY_CONFIG"].endswith(
+    assert env["PAYMENT_DATA_DIR"] == f"{tmp_path}/payment-gateway"
+    assert env["PAYMENT_ADMIN_PORT"] == "8114"
+    assert stack.service_env(stack.rows["edge"])["EDGE_CONFIG"].endswith(
         "/gateway-config/kong.yml"
     )
 
