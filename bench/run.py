@@ -41,9 +41,11 @@ def ratios(results: dict[str, Any]) -> dict[str, tuple[float, str]]:
             "goal ≥ 0.20",
         )
     if "view_latency" in results:
+        view = results["view_latency"]
+        # the goal is set at 100 orders/s: say so when the machine placed fewer
         out["view p99 ÷ raw JetStream RTT p99"] = (
-            results["view_latency"]["p99_ms"] / raw["rtt_p99_ms"],
-            "goal ≤ 30",
+            view["p99_ms"] / raw["rtt_p99_ms"],
+            f"goal ≤ 30; at {view['achieved_rate']:.0f} of {view['rate_per_s']:.0f} orders/s",
         )
     return out
 

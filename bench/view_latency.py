@@ -1,13 +1,17 @@
-"""Issue 5: time from an order.placed on JetStream until GET /api/v1/my-orders/{id} shows PLACED.
+"""Issue 5: time from POST /api/v1/orders answering 201 until GET /api/v1/my-orders/{id} shows PLACED.
 
-Real Redis and NATS (fresh, under a temporary folder), order-view served by granian on a free
-port, order.placed published at a steady rate the way the orders outbox relay does (one
-publish at a time, `Nats-Msg-Id` = event id, awaiting each PubAck). For every order it records:
+The real path end to end: real PostgreSQL, NATS and Redis (fresh, under a temporary folder);
+orders and the payment mock served by granian exactly as `bench.orders_bench` serves them (its
+`served`, `seed` and request body are reused); order-view served by granian too, checking the
+same signer's tokens. POST /orders is fired open-loop at a steady rate (each request leaves on
+its schedule, whether earlier ones have answered or not). For every 201 it records:
 
-- visible: publish start → the first GET that answers 200 with status PLACED (polled every
-  `--poll-ms`), the figure the issue asks for;
-- applied: publish start → the view change arriving on the customer's Redis pub/sub channel
-  (published by the apply script itself), i.e. the pipeline without the HTTP polling.
+- visible: the 201 → the first GET that answers 200 with status PLACED (polled every
+  `--poll-ms`, all orders sharing a budget of `--probe-rate` GETs per second), the figure the
+  issue asks for;
+- applied: the 201 → the view change arriving on the customer's Redis pub/sub channel
+  (published by the apply script itself), i.e. the pipeline without the HTTP polling. It can be
+  negative: the outbox row commits before orders answers, so the relay may already be at work.
 
 `python bench/view_latency.py --seconds 30` prints one JSON line; `bench.run` calls `measure`.
 """
@@ -19,13 +23,9 @@ import asyncio
 import contextlib
 import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,91 +37,40 @@ import httpx2  # noqa: E402
 import nats  # noqa: E402
 import redis.asyncio as aioredis  # noqa: E402
 
-from fitshop_common.events import Envelope, assert_conforms  # noqa: E402
-from fitshop_common.messaging import ensure_stream  # noqa: E402
-from fitshop_common.settings import NatsSettings  # noqa: E402
+from bench.orders_bench import BODY, cpu_seconds, seed, served  # noqa: E402
 from fitshop_devstack.probes import free_port  # noqa: E402
-from fitshop_devstack.servers import Nats, Redis  # noqa: E402
+from fitshop_devstack.servers import Nats, Postgres, Redis  # noqa: E402
 from tests.support.tokens import AUDIENCE, ISSUER, JwksServer, Signer  # noqa: E402
 
 CUSTOMER = "bench-customer"
-WARMUP_ORDERS = 30
+WARMUP_SECONDS = 2.0
 GIVE_UP_SECONDS = 30.0
+POST_CONNECTIONS = 32
+ORDER = json.dumps(BODY).encode()  # encoded once: the client's CPU is taken from the services'
+JSON = {"Content-Type": "application/json"}
+GET_CONNECTIONS = 16
 
 
 def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def order_placed(order_id: str) -> Envelope:
-    price = {"amount": 25000, "currency": "KRW"}
-    total = {"amount": 50000, "currency": "KRW"}
-    return Envelope.new("order.placed", {
-        "order_id": order_id, "customer_id": CUSTOMER, "order_version": 1,
-        "lines": [{"product_id": str(uuid.UUID(int=0xD0B)), "name": "DUMBBELL-10KG",
-                   "unit_price": price, "quantity": 2}],
-        "total": total,
-        "shipping_address": {"recipient": "Bench", "line1": "1 Gym-ro", "city": "Seoul",
-                             "postal_code": "04524", "phone": "010-0000-0000"},
-        "payment": {"id": f"pay-{order_id[:8]}", "status": "APPROVED", "amount": total},
-        "placed_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-    }, producer="orders", correlation_id=order_id)
-
-
-class ServedView:
-    """order-view under granian, as `make up` and the chart run it."""
-
-    def __init__(self, state: Path, redis_url: str, nats_url: str, jwks_url: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = state / "order-view.log"
-        env = {**os.environ, "REDIS_URL": redis_url, "NATS_URL": nats_url, "JWKS_URL": jwks_url,
-               "JWT_ISSUER": ISSUER, "JWT_AUDIENCE": AUDIENCE, "LOG_LEVEL": "WARNING"}
-        with self.log.open("wb") as log:
-            self.proc = subprocess.Popen(
-                [str(Path(sys.executable).parent / "granian"), "--interface", "asgi", "--factory",
-                 "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1",
-                 "order_view.entrypoints.http:create_app"],
-                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True)  # its own group: the worker process goes down with it
-
-    def wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"order-view exited; see {self.log}")
-            try:
-                if httpx2.get(self.url + "/health/ready", timeout=1).status_code == 200:
-                    return
-            except httpx2.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"order-view never became ready; see {self.log}")
-
-    def stop(self) -> None:
-        for sig, wait in ((signal.SIGTERM, 20.0), (signal.SIGKILL, 5.0)):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, sig)
-            try:
-                self.proc.wait(wait)
-                return
-            except subprocess.TimeoutExpired:
-                continue
-
-
-async def _load(nats_url: str, redis_url: str, base_url: str, token: str, *, seconds: float,
-                rate: float, poll_seconds: float, probe_rate: float, tracing: bool = False) -> dict[str, float]:
-    nc = await nats.connect(nats_url)
-    js = nc.jetstream()
-    settings = NatsSettings(nats_url=nats_url)
-    await ensure_stream(js, "orders", settings)
+async def _load(orders_url: str, view_url: str, redis_url: str, nats_url: str, token: str, *,
+                seconds: float, rate: float, poll_seconds: float, probe_rate: float,
+                processes: dict[str, int], tracing: bool = False) -> dict[str, float]:
     redis = aioredis.Redis.from_url(redis_url)
     pubsub = redis.pubsub(ignore_subscribe_messages=True)
     await pubsub.subscribe(f"order-view:updates:{CUSTOMER}")
-    started_at: dict[str, float] = {}
+    created_at: dict[str, float] = {}  # order id → when its 201 arrived
     applied: dict[str, float] = {}
     visible: dict[str, float] = {}
+    post_ms: list[float] = []
+    send_lag_ms: list[float] = []
+    post_failed = 0
+    gets = 0
 
     async def listen() -> None:
         while True:
@@ -130,10 +79,9 @@ async def _load(nats_url: str, redis_url: str, base_url: str, token: str, *, sec
                 order_id = json.loads(message["data"])["order"]["order_id"]
                 applied.setdefault(order_id, time.perf_counter())
 
-    # Polling is load on the service under test: a fixed budget of GETs per second keeps a slow
+    # Polling is load on the machine under test: a fixed budget of GETs per second keeps a slow
     # moment from snowballing into more pending orders, more GETs and slower moments.
     next_slot = 0.0
-    gets = 0
 
     async def probe_slot() -> None:
         nonlocal next_slot
@@ -142,107 +90,181 @@ async def _load(nats_url: str, redis_url: str, base_url: str, token: str, *, sec
         next_slot = slot + 1 / probe_rate
         await asyncio.sleep(slot - now)
 
-    async def watch(http: httpx2.AsyncClient, order_id: str) -> None:
+    async def watch(view: httpx2.AsyncClient, order_id: str) -> None:
         nonlocal gets
-        while time.perf_counter() - started_at[order_id] < GIVE_UP_SECONDS:
+        while time.perf_counter() - created_at[order_id] < GIVE_UP_SECONDS:
             await probe_slot()
-            response = await http.get(f"/api/v1/my-orders/{order_id}")
+            try:
+                response = await view.get(f"/api/v1/my-orders/{order_id}")
+            except httpx2.HTTPError:
+                response = None
             gets += 1
-            if response.status_code == 200 and response.json()["status"] == "PLACED":
+            if response is not None and response.status_code == 200 \
+                    and response.json()["status"] == "PLACED":
                 visible[order_id] = time.perf_counter()
                 return
             await asyncio.sleep(poll_seconds)
 
-    async def trace() -> None:
+    async def place(post: httpx2.AsyncClient, view: httpx2.AsyncClient, due: float,
+                    ids: list[str]) -> None:
+        nonlocal post_failed
+        sent = time.perf_counter()
+        send_lag_ms.append((sent - due) * 1000)
+        try:
+            response = await post.post("/api/v1/orders", content=ORDER, headers=JSON)
+        except httpx2.HTTPError:
+            post_failed += 1
+            return
+        answered = time.perf_counter()
+        if response.status_code != 201:
+            post_failed += 1
+            return
+        post_ms.append((answered - sent) * 1000)
+        order_id = response.json()["id"]
+        created_at[order_id] = answered
+        ids.append(order_id)
+        await watch(view, order_id)
+
+    async def trace(js: Any) -> None:
         """Once a second on stderr: where events wait (not yet delivered vs. being applied)."""
         while True:
             await asyncio.sleep(1.0)
             info = await js.consumer_info("ORDERS", "order-view-orders")
-            print(json.dumps({"t": round(time.perf_counter(), 1), "pending": info.num_pending,
-                              "ack_pending": info.num_ack_pending, "gets": gets,
-                              "applied": len(applied), "load": os.getloadavg()[0]}),
-                  file=sys.stderr)
+            print(json.dumps({"t": round(time.perf_counter(), 1), "created": len(created_at),
+                              "pending": info.num_pending, "ack_pending": info.num_ack_pending,
+                              "gets": gets, "applied": len(applied),
+                              "load": os.getloadavg()[0]}), file=sys.stderr)
 
     listener = asyncio.create_task(listen())
-    tracer = asyncio.create_task(trace()) if tracing else None
-    limits = httpx2.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx2.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"},
-                                  limits=limits, timeout=10) as http:
-        async def phase(count: int) -> list[str]:
-            ids, watchers = [], []
+    nc = tracer = None
+    if tracing:
+        nc = await nats.connect(nats_url)
+        tracer = asyncio.create_task(trace(nc.jetstream()))
+    auth = {"Authorization": f"Bearer {token}"}
+    # Small pools: the client's pool checks every connection on each request and response, so a
+    # big one costs the 2-core machine more CPU than the services it measures. 32 like orders_bench.
+    async with httpx2.AsyncClient(base_url=orders_url, headers=auth, timeout=GIVE_UP_SECONDS,
+                                  limits=httpx2.Limits(max_connections=POST_CONNECTIONS,
+                                                       max_keepalive_connections=POST_CONNECTIONS)) as post, \
+            httpx2.AsyncClient(base_url=view_url, headers=auth, timeout=10,
+                               limits=httpx2.Limits(max_connections=GET_CONNECTIONS,
+                                                    max_keepalive_connections=GET_CONNECTIONS)) as view:
+
+        async def phase(count: int) -> tuple[list[str], float, float]:
+            ids: list[str] = []
+            tasks = []
             begin = time.perf_counter()
             for n in range(count):
-                await asyncio.sleep(max(0.0, begin + n / rate - time.perf_counter()))
-                order_id = str(uuid.uuid4())
-                event = order_placed(order_id)
-                if n == 0:
-                    assert_conforms(event)
-                started_at[order_id] = time.perf_counter()
-                await js.publish(event.subject(), event.encode(), headers={"Nats-Msg-Id": event.id})
-                watchers.append(asyncio.create_task(watch(http, order_id)))
-                ids.append(order_id)
-            await asyncio.gather(*watchers)
-            return ids
+                due = begin + n / rate
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                tasks.append(asyncio.create_task(place(post, view, due, ids)))
+            await asyncio.gather(*tasks)
+            last_201 = max((created_at[i] for i in ids), default=begin)
+            return ids, begin, last_201
 
-        await phase(WARMUP_ORDERS)  # connections, JWKS, script cache, JIT-free but warm
-        ids = await phase(int(seconds * rate))
+        # connections, pools, JWKS, prepared statements, script cache
+        await phase(max(1, int(WARMUP_SECONDS * rate)))
+        del post_ms[:], send_lag_ms[:]
+        post_failed = gets = 0
+        cpu_before = {name: cpu_seconds(pid) for name, pid in processes.items()}
+        client_before, wall_before = time.process_time(), time.perf_counter()
+        ids, begin, last_201 = await phase(int(seconds * rate))
+        wall = time.perf_counter() - wall_before
+        client_cpu = time.process_time() - client_before
+        cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in processes.items()}
     await asyncio.sleep(0.2)
     listener.cancel()
     if tracer is not None:
         tracer.cancel()
+    if nc is not None:
+        await nc.close()
     await pubsub.aclose()
     await redis.aclose()
-    await nc.close()
 
-    seen = [(visible[i] - started_at[i]) * 1000 for i in ids if i in visible]
-    reached = [(applied[i] - started_at[i]) * 1000 for i in ids if i in applied]
-    return {
-        "load_avg_1m": os.getloadavg()[0],
+    seen = [(visible[i] - created_at[i]) * 1000 for i in ids if i in visible]
+    reached = [(applied[i] - created_at[i]) * 1000 for i in ids if i in applied]
+    if not seen:
+        raise RuntimeError("no order ever showed up as PLACED; see order-view.log and orders.log")
+    orders = len(ids) or 1
+    figures = {
         "orders": float(len(ids)),
         "missed": float(len(ids) - len(seen)),
+        "post_failed": float(post_failed),
         "rate_per_s": rate,
-        "poll_ms": poll_seconds * 1000,
-        "probe_budget_per_s": probe_rate,
-        "gets": float(gets),
+        # 201s per second of the steady phase (stretched if orders fell behind the schedule)
+        "achieved_rate": len(ids) / max(seconds, last_201 - begin),
         "p50_ms": percentile(seen, 0.5),
         "p99_ms": percentile(seen, 0.99),
         "max_ms": max(seen),
         "applied_p50_ms": percentile(reached, 0.5),
         "applied_p99_ms": percentile(reached, 0.99),
+        "post_p50_ms": percentile(post_ms, 0.5),
+        "post_p99_ms": percentile(post_ms, 0.99),
+        "send_lag_p99_ms": percentile(send_lag_ms, 0.99),
+        "poll_ms": poll_seconds * 1000,
+        "probe_budget_per_s": probe_rate,
+        "gets_per_order": gets / orders,
+        "load_avg_1m": os.getloadavg()[0],
     }
+    # Where the CPU goes: milliseconds each process spent per placed order, and how busy the
+    # machine was (1.0 = every core busy for the whole steady phase).
+    for name, used in {**cpu, "bench_client": client_cpu}.items():
+        figures[f"cpu_ms_per_order_{name}"] = 1000 * used / orders
+    figures["cpu_busy_share"] = (sum(cpu.values()) + client_cpu) / (wall * (os.cpu_count() or 1))
+    return figures
 
 
-def measure(state: Path, seconds: int = 30, *, rate: float = 100.0, poll_ms: float = 1.0,
-            probe_rate: float = 1000.0, tracing: bool = False) -> dict[str, float]:
-    """The figures for `bench.run` (fresh Redis and NATS under `state`)."""
+def measure(state: Path, seconds: int = 30, *, rate: float = 100.0, poll_ms: float = 2.0,
+            probe_rate: float = 500.0, tracing: bool = False) -> dict[str, float]:
+    """The figures for `bench.run` (fresh PostgreSQL, NATS and Redis under `state`)."""
     state.mkdir(parents=True, exist_ok=True)
-    redis_server = Redis(state, free_port())
+    pg = Postgres(state, free_port())
     nats_server = Nats(state, free_port(), monitor_port=free_port())
-    redis_server.start()
-    nats_server.start()
+    redis_server = Redis(state, free_port())
     signer = Signer()
-    try:
-        with JwksServer(signer).running() as jwks:
-            served = ServedView(state, redis_server.url, nats_server.url, jwks.url)
-            try:
-                served.wait_ready()
-                token = signer.token(CUSTOMER, exp=int(time.time()) + 3600)
-                return asyncio.run(_load(nats_server.url, redis_server.url, served.url, token,
-                                         seconds=seconds, rate=rate, poll_seconds=poll_ms / 1000,
-                                         probe_rate=probe_rate, tracing=tracing))
-            finally:
-                served.stop()
-    finally:
-        nats_server.stop()
-        redis_server.stop()
+    with contextlib.ExitStack() as stack:
+        for server in (pg, nats_server, redis_server):
+            server.start()
+            stack.callback(server.stop)
+        database = pg.create_database("bench_orders")
+        asyncio.run(seed(database))
+        token = signer.token(CUSTOMER, ["customer"], exp=int(time.time()) + 3600)
+        jwks = stack.enter_context(JwksServer(signer).running())
+        tokens = {"JWKS_URL": jwks.url, "JWT_ISSUER": ISSUER, "JWT_AUDIENCE": AUDIENCE}
+        payment_port, admin_port, orders_port, view_port = (free_port() for _ in range(4))
+        payment = stack.enter_context(served(
+            "payment_gateway.entrypoints.http:create_app", payment_port,
+            {"SERVICE_NAME": "payment-gateway", "LOG_LEVEL": "WARNING",
+             "PAYMENT_ADMIN_PORT": str(admin_port)}, state / "payment.log"))
+        orders = stack.enter_context(served(
+            "orders.entrypoints.http:create_app", orders_port,
+            {"DATABASE_URL": database, "NATS_URL": nats_server.url,
+             "PAYMENT_URL": f"http://127.0.0.1:{payment_port}", "ORDERS_GRPC_PORT": "0",
+             "SERVICE_NAME": "orders", "LOG_LEVEL": "WARNING", "DATABASE_POOL_MAX": "40",
+             **tokens}, state / "orders.log"))
+        view = stack.enter_context(served(
+            "order_view.entrypoints.http:create_app", view_port,
+            {"REDIS_URL": redis_server.url, "NATS_URL": nats_server.url,
+             "SERVICE_NAME": "order-view", "LOG_LEVEL": "WARNING", **tokens},
+            state / "order-view.log"))
+        processes = {"orders": orders.pid, "order_view": view.pid, "payment_mock": payment.pid}
+        processes.update({name: pid for name, pid in (
+            ("postgres", pg.pid), ("nats", nats_server.pid), ("redis", redis_server.pid))
+            if pid is not None})
+        return asyncio.run(_load(
+            f"http://127.0.0.1:{orders_port}", f"http://127.0.0.1:{view_port}",
+            redis_server.url, nats_server.url, token, seconds=seconds, rate=rate,
+            poll_seconds=poll_ms / 1000, probe_rate=probe_rate, processes=processes,
+            tracing=tracing))
+    raise AssertionError("unreachable")  # ExitStack does not swallow exceptions
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30, help="length of the steady phase")
-    parser.add_argument("--rate", type=float, default=100, help="order.placed events per second")
-    parser.add_argument("--poll-ms", type=float, default=1.0, help="pause between two GETs of one order")
-    parser.add_argument("--probe-rate", type=float, default=1000,
+    parser.add_argument("--rate", type=float, default=100, help="POST /orders per second (open loop)")
+    parser.add_argument("--poll-ms", type=float, default=2.0, help="pause between two GETs of one order")
+    parser.add_argument("--probe-rate", type=float, default=500,
                         help="most GETs per second, all orders together")
     parser.add_argument("--trace", action="store_true",
                         help="print the consumer's backlog every second on stderr")
