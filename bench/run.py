@@ -15,6 +15,9 @@ from bench import raw_limits
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 
+# Written by hand after profiling; appended to the generated tables so the doc stays whole.
+ANALYSIS = Path(__file__).with_name("analysis.md")
+
 # Each section is a module in bench/ with `measure(state: Path, seconds: int) -> dict[str, float]`.
 SECTIONS = ["orders_bench", "view_latency"]
 
@@ -82,6 +85,7 @@ def render(results: dict[str, Any], seconds: int) -> str:
         lines += ["## Ratios", "", "| ratio | value | goal |", "|---|---|---|"]
         lines += [f"| {k} | {v:.3f} | {goal} |" for k, (v, goal) in found.items()]
         lines.append("")
+    lines.append(ANALYSIS.read_text())
     return "\n".join(lines)
 
 
