@@ -182,8 +182,7 @@ def _kong_upstreams(config: str) -> set[str]:
 
 def test_kong_config_is_rendered_from_gateway_config(render: Renderer) -> None:
     kong_yml = REPO / "gateway-config" / "kong.yml"
-    if not kong_yml.exists():
-        pytest.skip("gateway-config/kong.yml does not exist yet")
+    assert kong_yml.exists(), "gateway-config/kong.yml is the single source of the edge config"
     config = one(render(), "ConfigMap", "fitshop-kong-config")["data"]["kong.yml"]
     assert yaml.safe_load(config) == yaml.safe_load(kong_yml.read_text())
     kong_values = yaml.safe_load((REPO / "charts" / "values" / "kong.yaml").read_text())
@@ -192,8 +191,7 @@ def test_kong_config_is_rendered_from_gateway_config(render: Renderer) -> None:
 
 def test_every_kong_upstream_is_a_service_of_the_chart(render: Renderer, chart_values: dict[str, Any]) -> None:
     kong_yml = REPO / "gateway-config" / "kong.yml"
-    if not kong_yml.exists():
-        pytest.skip("gateway-config/kong.yml does not exist yet")
+    assert kong_yml.exists(), "gateway-config/kong.yml is the single source of the edge config"
     all_services = {f"http://fitshop-{name}:8080" for name in chart_values["services"]}
     upstreams = _kong_upstreams(kong_yml.read_text())
     assert upstreams <= all_services, f"Kong routes to hosts the chart never creates: {upstreams - all_services}"
@@ -207,8 +205,7 @@ def test_every_kong_upstream_is_a_service_of_the_chart(render: Renderer, chart_v
 
 
 def test_another_release_name_rewrites_the_kong_upstreams(render: Renderer) -> None:
-    if not (REPO / "gateway-config" / "kong.yml").exists():
-        pytest.skip("gateway-config/kong.yml does not exist yet")
+    assert (REPO / "gateway-config" / "kong.yml").exists()
     objects = render(release="shop")
     config = one(objects, "ConfigMap", "shop-fitshop-kong-config")["data"]["kong.yml"]
     services = {s["metadata"]["name"] for s in find(objects, "Service")}

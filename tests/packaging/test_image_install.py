@@ -39,9 +39,10 @@ def _dockerfile_install_flags() -> list[str]:
 
 @pytest.fixture(scope="module")
 def image_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    uv = shutil.which("uv")
-    if uv is None:
-        pytest.skip("uv is not on PATH")
+    # The bootstrap reuses a uv on PATH or installs one into the per-user cache.
+    cached = Path(os.environ.get("FITSHOP_CACHE", Path.home() / ".cache" / "fitshop")) / "uv/bin/uv"
+    uv = shutil.which("uv") or (str(cached) if cached.exists() else None)
+    assert uv is not None, "uv is neither on PATH nor in the fitshop cache (make bootstrap)"
     venv = tmp_path_factory.mktemp("image") / "venv"
     subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
     constraints = venv.parent / "build-constraints.txt"

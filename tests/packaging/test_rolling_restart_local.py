@@ -197,8 +197,7 @@ def roll(service: ServiceStandIn, old: App, new: App) -> None:
 def test_rolling_restart_of_two_orders_replicas_under_load_fails_no_request(
     tmp_path: Path, pg_url: str, nats_url: str,
 ) -> None:
-    if not any(DEMO_KEYS.glob("*.pem")):
-        pytest.skip("gateway-config/demo-keys holds no key (make keys)")
+    assert any(DEMO_KEYS.glob("*.pem")), "gateway-config/demo-keys holds no key (make keys)"
     signer = demo_signer()
     with JwksServer(signer).running() as jwks:
         env: dict[str, Any] = {
