@@ -27,15 +27,13 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import nats.errors
-import nats.js.errors
 from nats.js import JetStreamContext
 from prometheus_client import Counter, Gauge
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import PyMongoError
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
 from fitshop_common.events import Envelope
+from fitshop_common.outbox import PUBLISH_ERRORS, publish_until_acked
 from fitshop_common.tracing import current_traceparent
 
 log = logging.getLogger(__name__)
@@ -45,16 +43,6 @@ BACKLOG = Gauge("fitshop_mongo_outbox_backlog", "Documents with events not yet p
 PUBLISHED = Counter("fitshop_mongo_outbox_published_total", "Outbox events published to JetStream",
                     ["collection"])
 
-_PUBLISH_ERRORS = (
-    nats.errors.TimeoutError,
-    nats.errors.NoRespondersError,
-    nats.errors.ConnectionClosedError,
-    nats.errors.OutboundBufferLimitError,
-    nats.js.errors.ServiceUnavailableError,
-    nats.js.errors.APIError,
-    asyncio.TimeoutError,
-    ConnectionError,
-)
 
 
 def outbox_entries(events: Sequence[Envelope]) -> list[dict[str, Any]]:
@@ -126,7 +114,7 @@ class MongoOutboxRelay:
                 for entry in entries:
                     await self._publish(entry, stop)
                     done.append(entry)
-            except _PUBLISH_ERRORS:
+            except PUBLISH_ERRORS:
                 if stop is None or not stop.is_set():
                     raise
             finally:
@@ -143,26 +131,11 @@ class MongoOutboxRelay:
         return sent
 
     async def _publish(self, entry: Mapping[str, Any], stop: asyncio.Event | None) -> None:
-        headers = {**entry.get("headers", {}), "Nats-Msg-Id": str(entry["id"])}
-        async for attempt in AsyncRetrying(
-            retry=retry_if_exception_type(_PUBLISH_ERRORS),
-            wait=wait_exponential(multiplier=0.1, max=5.0),
-            # While NATS is away we keep trying; only shutdown ends the wait (entry stays pending).
-            stop=lambda _: stop is not None and stop.is_set(),
-            before_sleep=_log_retry,
-            reraise=True,
-        ):
-            with attempt:
-                await self._js.publish(
-                    entry["subject"], str(entry["payload"]).encode(), timeout=2.0, headers=headers
-                )
+        await publish_until_acked(self._js, entry["subject"], str(entry["payload"]).encode(),
+                                  str(entry["id"]), dict(entry.get("headers", {})), stop)
 
     async def backlog(self) -> int:
         """Documents that still hold unpublished events."""
         return int(await self._collection.count_documents(self._pending_filter))
 
 
-def _log_retry(state: RetryCallState) -> None:
-    error = state.outcome.exception() if state.outcome else None
-    log.warning("publish to JetStream failed; retrying",
-                extra={"attempt": state.attempt_number, "error": repr(error)})

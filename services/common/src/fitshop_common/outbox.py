@@ -28,7 +28,7 @@ _RELAY_LOCK_ID = 0x6F7574626F78
 BACKLOG = Gauge("fitshop_outbox_backlog", "Outbox rows not yet published")
 PUBLISHED = Counter("fitshop_outbox_published_total", "Outbox rows published to JetStream")
 
-_PUBLISH_ERRORS = (
+PUBLISH_ERRORS = (
     nats.errors.TimeoutError,
     nats.errors.NoRespondersError,
     nats.errors.ConnectionClosedError,
@@ -127,7 +127,7 @@ class OutboxRelay:
             for row in rows:
                 await self._publish(row, stop)
                 done.append(row["seq"])
-        except _PUBLISH_ERRORS:
+        except PUBLISH_ERRORS:
             if stop is None or not stop.is_set():
                 raise
         finally:
@@ -141,19 +141,9 @@ class OutboxRelay:
         return len(done)
 
     async def _publish(self, row: asyncpg.Record, stop: asyncio.Event | None) -> None:
-        headers = {**json.loads(row["headers"]), "Nats-Msg-Id": str(row["id"])}
-        async for attempt in AsyncRetrying(
-            retry=retry_if_exception_type(_PUBLISH_ERRORS),
-            wait=wait_exponential(multiplier=0.1, max=5.0),
-            # While NATS is away we keep trying; only shutdown ends the wait (row stays unsent).
-            stop=lambda _: stop is not None and stop.is_set(),
-            before_sleep=_log_retry,
-            reraise=True,
-        ):
-            with attempt:
-                await self._js.publish(
-                    row["subject"], bytes(row["payload"]), timeout=2.0, headers=headers
-                )
+        headers = json.loads(row["headers"])
+        await publish_until_acked(self._js, row["subject"], bytes(row["payload"]), str(row["id"]),
+                                  headers, stop)
 
     async def backlog(self) -> int:
         return int(
@@ -165,6 +155,31 @@ class OutboxRelay:
             "DELETE FROM outbox WHERE published_at < now() - make_interval(secs => $1)",
             self._retention,
         )
+
+
+async def publish_until_acked(
+    js: JetStreamContext,
+    subject: str,
+    payload: bytes,
+    event_id: str,
+    headers: dict[str, str],
+    stop: asyncio.Event | None,
+) -> None:
+    """Publish with `Nats-Msg-Id` = event id, retrying while NATS is away (tenacity).
+
+    Only shutdown ends the wait, by re-raising the last publish error: the caller leaves the
+    event pending, and the stream's dedup window absorbs any copy already stored.
+    """
+    async for attempt in AsyncRetrying(
+        retry=retry_if_exception_type(PUBLISH_ERRORS),
+        wait=wait_exponential(multiplier=0.1, max=5.0),
+        stop=lambda _: stop is not None and stop.is_set(),
+        before_sleep=_log_retry,
+        reraise=True,
+    ):
+        with attempt:
+            await js.publish(subject, payload, timeout=2.0,
+                             headers={**headers, "Nats-Msg-Id": event_id})
 
 
 def _log_retry(state: RetryCallState) -> None:
