@@ -14,7 +14,8 @@ import pytest
 from fitshop_common.postgres import create_pool
 from fitshop_common.settings import PostgresSettings
 from tests.integration.orders.scenario import seed_replica
-from tests.integration.orders.served import REPO, PaymentMock, ServedOrders, orders_env
+from tests.integration.orders.served import PaymentMock, ServedOrders, orders_env
+from tests.support.granian import REPO
 from tests.support.tokens import JwksServer, Signer
 
 
@@ -32,7 +33,7 @@ def served_orders(pg: Any, nats_server: Any, payment_mock: PaymentMock, jwks: Jw
 @pytest.mark.slow
 async def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(
         served_orders: ServedOrders, signer: Signer, tmp_path: Path) -> None:
-    database = served_orders._env["DATABASE_URL"]
+    database = served_orders.env["DATABASE_URL"]
     pool = await create_pool(PostgresSettings(database_url=database, database_pool_min=1))
     await seed_replica(pool)
     token = signer.token("alice", ["customer"], exp=2_000_000_000)  # outlives the run

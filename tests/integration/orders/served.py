@@ -2,74 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx2
 
-REPO = Path(__file__).resolve().parents[3]
-GRANIAN = str(Path(sys.executable).parent / "granian")
+from tests.support.granian import GranianProcess, free_port
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Served:
+class Served(GranianProcess):
     """One granian process serving an ASGI app factory on a free loopback port."""
 
     def __init__(self, factory: str, env: dict[str, str], log: Path, workers: int = 1) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        self._factory = factory
-        self._env = {**os.environ, "PYTHONPATH": str(REPO), **env}
-        self._workers = workers
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self, timeout: float = 60.0) -> None:
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [GRANIAN, "--interface", "asgi", "--factory", "--host", "127.0.0.1",
-                 "--port", str(self.port), "--workers", str(self._workers),
-                 "--backpressure", "256", self._factory],
-                cwd=REPO, env=self._env, stdout=out, stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"{self._factory} exited; log:\n{self.tail()}")
-            try:
-                if httpx2.get(self.url + "/health/ready", timeout=1).status_code == 200:
-                    return
-            except httpx2.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"{self._factory} never became ready; log:\n{self.tail()}")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-
-    def tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except FileNotFoundError:
-            return "(no log)"
+        super().__init__(factory, env, log, workers=workers, extra_args=["--backpressure", "256"])
 
 
 class PaymentMock(Served):

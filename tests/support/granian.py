@@ -1,0 +1,79 @@
+"""Serve one of our app factories with granian in a child process, as the local stack does."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+
+import httpx2
+
+from fitshop_devstack.probes import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class GranianProcess:
+    """`with GranianProcess("pkg.entrypoints.http:create_app", env) as served:` — ready on exit of
+    `__enter__`, stopped with SIGTERM (then killed) on leaving; the log is kept for failures."""
+
+    def __init__(self, factory: str, env: Mapping[str, str], log: Path,
+                 port: int | None = None, *, workers: int = 1,
+                 extra_args: Sequence[str] = ()) -> None:
+        self.factory = factory
+        self.workers = workers
+        self.extra_args = list(extra_args)
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "PYTHONPATH": str(REPO), "LOG_LEVEL": "WARNING", **env}
+        self.log = log
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 30.0) -> None:
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(
+                [str(Path(sys.executable).parent / "granian"), "--interface", "asgi", "--factory",
+                 "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers),
+                 *self.extra_args, self.factory],
+                cwd=REPO, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"{self.factory} exited early:\n{self.tail()}")
+            try:
+                if httpx2.get(self.url + "/health/ready", timeout=1).status_code == 200:
+                    return
+            except httpx2.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"{self.factory} never became ready:\n{self.tail()}")
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return "(no log)"
+
+    def __enter__(self) -> GranianProcess:
+        self.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
