@@ -53,7 +53,8 @@ def served(factory: str, port: int, env: dict[str, str], log: Path,
     with log.open("ab") as out:
         proc = subprocess.Popen(
             [GRANIAN, "--interface", "asgi", "--factory", "--host", "127.0.0.1", "--port",
-             str(port), "--workers", str(workers), "--backpressure", "512", factory],
+             str(port), "--workers", str(workers), "--runtime-mode", "st", "--backpressure", "512",
+             factory],
             cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO), **env}, stdout=out,
             stderr=subprocess.STDOUT)
     try:

@@ -603,7 +603,7 @@ class App(Server):
         granian = Path(sys.executable).parent / "granian"
         return [
             str(granian), "--interface", "asgi", "--factory", "--host", HOST,
-            "--port", str(self.port), "--workers", "1", self.app,
+            "--port", str(self.port), "--workers", "1", "--runtime-mode", "st", self.app,
         ]
 
     def environment(self) -> Mapping[str, str]:
