@@ -18,7 +18,7 @@ from nats.js import JetStreamContext
 
 from fitshop_common.events import Envelope
 from fitshop_common.messaging import ensure_stream
-from fitshop_common.outbox import OutboxRelay, add_to_outbox
+from fitshop_common.outbox import CHANNEL, OutboxRelay, add_to_outbox
 from fitshop_common.settings import NatsSettings
 
 REPO = Path(__file__).resolve().parents[3]
@@ -71,6 +71,52 @@ async def test_events_roll_back_with_their_transaction(db: asyncpg.Pool) -> None
             await add_to_outbox(conn, [drill_event(1)])
             raise RuntimeError("the state change failed")
     assert await db.fetchval("SELECT count(*) FROM outbox") == 0
+
+
+async def test_the_outbox_notifies_at_commit_once_and_never_for_a_rollback(db: asyncpg.Pool) -> None:
+    heard: list[str] = []
+
+    def on_notify(_conn: object, _pid: int, channel: str, _payload: str) -> None:
+        heard.append(channel)
+
+    async def heard_something() -> bool:
+        return bool(heard)
+
+    async with db.acquire() as listener:
+        await listener.add_listener(CHANNEL, on_notify)
+        with pytest.raises(RuntimeError):
+            async with db.acquire() as conn, conn.transaction():
+                await add_to_outbox(conn, [drill_event(1)])
+                raise RuntimeError("the state change failed")
+        async with db.acquire() as conn, conn.transaction():
+            await add_to_outbox(conn, [drill_event(2), drill_event(3)])
+            await add_to_outbox(conn, [drill_event(4)])
+            await asyncio.sleep(0.2)
+            assert heard == []  # nothing before the commit
+        await eventually(heard_something)
+        await asyncio.sleep(0.2)
+        await listener.remove_listener(CHANNEL, on_notify)
+    assert heard == [CHANNEL]  # one notice for the whole transaction
+
+
+async def test_a_running_relay_publishes_at_commit_without_waiting_for_its_poll(
+    db: asyncpg.Pool, js: JetStreamContext
+) -> None:
+    relay = OutboxRelay(db, js, poll_seconds=60.0)
+    stop = asyncio.Event()
+    running = asyncio.create_task(relay.run(stop))
+    try:
+        await asyncio.sleep(0.3)  # listening
+        ids = await write_events(db, 5)
+
+        async def all_there() -> bool:
+            return (await js.stream_info("DRILL")).state.messages == 5
+
+        await eventually(all_there, timeout=5.0)  # far inside the 60 s poll
+        assert await stream_ids(js) == ids
+    finally:
+        stop.set()
+        await running
 
 
 async def test_each_event_is_published_once_in_commit_order(

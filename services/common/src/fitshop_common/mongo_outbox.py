@@ -131,8 +131,9 @@ class MongoOutboxRelay:
         return sent
 
     async def _publish(self, entry: Mapping[str, Any], stop: asyncio.Event | None) -> None:
+        headers = {**entry.get("headers", {}), "Nats-Msg-Id": str(entry["id"])}
         await publish_until_acked(self._js, entry["subject"], str(entry["payload"]).encode(),
-                                  str(entry["id"]), dict(entry.get("headers", {})), stop)
+                                  headers, stop)
 
     async def backlog(self) -> int:
         """Documents that still hold unpublished events."""
