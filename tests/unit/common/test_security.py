@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 
@@ -99,6 +100,63 @@ async def test_unknown_kids_do_not_hammer_the_issuer(jwks: JwksServer) -> None:
         with pytest.raises(Unauthorized):
             await verifier.verify(OTHER.token())
     assert jwks.fetches == before  # refresh at most once a minute
+
+
+def counting_checks(verifier: TokenVerifier) -> list[str]:
+    """Wrap the verifier's full check (signature and claims) to count how often it runs."""
+    checked: list[str] = []
+    full_check = verifier._check
+
+    async def check(token: str) -> tuple[Principal, float]:
+        checked.append(token)
+        return await full_check(token)
+
+    verifier._check = check  # type: ignore[method-assign]
+    return checked
+
+
+async def test_a_token_seen_before_is_not_verified_again(jwks: JwksServer) -> None:
+    verifier = verifier_for(jwks)
+    checked = counting_checks(verifier)
+    token = SIGNER.token("alice", ["customer"])
+    first = await verifier.verify(token)
+    assert await verifier.verify(token) == first
+    assert await verifier.verify(SIGNER.token("bob", ["customer"])) != first
+    assert len(checked) == 2  # alice once, bob once
+
+
+async def test_a_remembered_token_still_expires_on_time(jwks: JwksServer) -> None:
+    verifier = verifier_for(jwks, jwt_leeway_seconds=0)
+    checked = counting_checks(verifier)
+    token = SIGNER.token(exp=_now() + 1)
+    await verifier.verify(token)
+    await asyncio.sleep(1.1)
+    with pytest.raises(Unauthorized):
+        await verifier.verify(token)
+    assert len(checked) == 2
+
+
+async def test_refusals_are_never_remembered(jwks: JwksServer) -> None:
+    verifier = verifier_for(jwks)
+    checked = counting_checks(verifier)
+    forged = ATTACKS["tampered payload"]()
+    for _ in range(2):
+        with pytest.raises(Unauthorized):
+            await verifier.verify(forged)
+    assert len(checked) == 2
+
+
+async def test_a_token_is_remembered_for_a_bounded_time(
+    jwks: JwksServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    verifier = verifier_for(jwks)
+    checked = counting_checks(verifier)
+    token = SIGNER.token(exp=_now() + 3600)
+    await verifier.verify(token)
+    later = time.time() + TokenVerifier.REMEMBER_SECONDS + 1
+    monkeypatch.setattr(time, "time", lambda: later)
+    await verifier.verify(token)
+    assert len(checked) == 2  # checked again after REMEMBER_SECONDS, though valid for an hour
 
 
 @get("/seller-only", guards=[require_role("seller")])

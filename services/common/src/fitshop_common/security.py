@@ -82,9 +82,20 @@ class JwksCache:
 
 
 class TokenVerifier:
-    """Checks signature (RS256 only), `iss`, `aud`, `exp`, `nbf`, `iat` and turns claims into a Principal."""
+    """Checks signature (RS256 only), `iss`, `aud`, `exp`, `nbf`, `iat` and turns claims into a Principal.
+
+    A client sends the same access token with every request until it expires, so the outcome of
+    a successful check is remembered for that exact token string until its `exp`, and at most
+    `REMEMBER_SECONDS`: the RSA verification is the costliest step of a small request. The price
+    is that a token signed by a key removed from the JWKS keeps working for up to that long.
+    Refusals are never remembered.
+    """
+
+    REMEMBER_SECONDS = 60.0
+    REMEMBER_MAX = 10_000
 
     def __init__(self, settings: JwtSettings, keys: JwksCache | None = None) -> None:
+        self._verified: dict[str, tuple[Principal, float]] = {}
         self._keys = keys or JwksCache(
             settings.jwks_url, min_refresh_seconds=settings.jwks_min_refresh_seconds
         )
@@ -97,6 +108,19 @@ class TokenVerifier:
         )
 
     async def verify(self, token: str) -> Principal:
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            principal, until = remembered
+            if time.time() < until:
+                return principal
+            del self._verified[token]
+        principal, expires_at = await self._check(token)
+        if len(self._verified) >= self.REMEMBER_MAX:
+            self._verified.clear()  # crude, and rare: a service sees few distinct live tokens
+        self._verified[token] = (principal, min(expires_at, time.time() + self.REMEMBER_SECONDS))
+        return principal
+
+    async def _check(self, token: str) -> tuple[Principal, float]:
         try:
             header = jws.extract_compact(token.encode()).headers()
         except (JoseError, ValueError, UnicodeError) as exc:
@@ -122,7 +146,7 @@ class TokenVerifier:
             username=claims.get("preferred_username"),
             client_id=claims.get("client_id"),
             email=claims["email"] if isinstance(claims.get("email"), str) else None,
-        )
+        ), float(claims["exp"])
 
     async def aclose(self) -> None:
         await self._keys.aclose()
