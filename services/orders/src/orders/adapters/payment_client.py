@@ -53,6 +53,7 @@ class GatewayConfig:
     retry_after_seconds: int = 3
     """What we tell customers to wait when the provider gave no Retry-After."""
     max_connections: int = 100
+    max_keepalive_connections: int = 8
 
 
 class _ProviderFailed(Exception):
@@ -95,8 +96,10 @@ class HttpPaymentGateway(PaymentGateway):
         self._client = client or httpx2.AsyncClient(
             base_url=config.base_url,
             timeout=httpx2.Timeout(config.timeout_seconds, connect=config.connect_timeout_seconds),
+            # The pool checks every kept connection on each request: keep what a steady
+            # load reuses, not every connection a burst opened.
             limits=httpx2.Limits(max_connections=config.max_connections,
-                                 max_keepalive_connections=config.max_connections),
+                                 max_keepalive_connections=config.max_keepalive_connections),
         )
         self.breaker = CircuitBreaker(failure_threshold=config.breaker_failures,
                                       recovery_timeout=config.breaker_recovery_seconds,
