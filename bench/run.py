@@ -20,6 +20,7 @@ ANALYSIS = Path(__file__).with_name("analysis.md")
 
 # Each section is a module in bench/ with `measure(state: Path, seconds: int) -> dict[str, float]`.
 SECTIONS = ["orders_bench", "view_latency"]
+BELOW_SATURATION = "view_latency_at_50_per_s"
 
 
 def run(seconds: int) -> dict[str, Any]:
@@ -32,6 +33,11 @@ def run(seconds: int) -> dict[str, Any]:
             except ModuleNotFoundError:
                 continue
             results[name] = module.measure(Path(tmp) / name, seconds)
+        # The same path with the machine not saturated: what the design costs, not the cores.
+        from bench import view_latency
+
+        results[BELOW_SATURATION] = view_latency.measure(Path(tmp) / BELOW_SATURATION, seconds,
+                                                         rate=50.0)
     return results
 
 
@@ -49,6 +55,11 @@ def ratios(results: dict[str, Any]) -> dict[str, tuple[float, str]]:
         out["view p99 ÷ raw JetStream RTT p99"] = (
             view["p99_ms"] / raw["rtt_p99_ms"],
             f"goal ≤ 30; at {view['achieved_rate']:.0f} of {view['rate_per_s']:.0f} orders/s",
+        )
+    if BELOW_SATURATION in results:
+        out["view p99 ÷ raw JetStream RTT p99, at 50 orders/s"] = (
+            results[BELOW_SATURATION]["p99_ms"] / raw["rtt_p99_ms"],
+            "not the goal's rate: the same path with CPU to spare",
         )
     return out
 
@@ -72,7 +83,7 @@ def render(results: dict[str, Any], seconds: int) -> str:
         f"| Litestar hello world on granian, 1 worker (wrk, 64 connections) | {raw['http_hello_rps']:.0f} req/s |",
         "",
     ]
-    for name in SECTIONS:
+    for name in [*SECTIONS, BELOW_SATURATION]:
         if name in results:
             lines += [f"## {name}", "", "| figure | value |", "|---|---|"]
             lines += [

@@ -6,12 +6,17 @@ orders and the payment mock served by granian exactly as `bench.orders_bench` se
 same signer's tokens. POST /orders is fired open-loop at a steady rate (each request leaves on
 its schedule, whether earlier ones have answered or not). For every 201 it records:
 
-- visible: the 201 → the first GET that answers 200 with status PLACED (polled every
-  `--poll-ms`, all orders sharing a budget of `--probe-rate` GETs per second), the figure the
-  issue asks for;
-- applied: the 201 → the view change arriving on the customer's Redis pub/sub channel
-  (published by the apply script itself), i.e. the pipeline without the HTTP polling. It can be
-  negative: the outbox row commits before orders answers, so the relay may already be at work.
+- visible: the 201 → the first GET /api/v1/my-orders/{id} that answers 200 with status PLACED,
+  the figure the issue asks for. The GET is sent when the view's change notice arrives on the
+  customer's Redis channel (published by the apply script itself, what the SSE stream relays),
+  so no polling period inflates the figure and one GET per order is enough; without a notice
+  the order is fetched every `--fallback-ms` anyway (rarely: a short fallback turns a slow
+  moment into a storm of GETs on a saturated machine, which is what the old polling did);
+- applied: the 201 → that notice, i.e. the pipeline without the GET. It can be negative: the
+  outbox row commits before orders answers, so the relay may already be at work.
+
+The client speaks HTTP/1.1 through h11 on kept-alive connections (bench/http1.py) and runs on
+uvloop: on a 2-core machine its CPU is taken from the services it measures.
 
 `python bench/view_latency.py --seconds 30` prints one JSON line; `bench.run` calls `measure`.
 """
@@ -33,11 +38,14 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as a script: `tests.support` and `bench` live at the root
     sys.path.insert(0, str(REPO))
 
-import httpx2  # noqa: E402
+import h11  # noqa: E402
 import nats  # noqa: E402
 import redis.asyncio as aioredis  # noqa: E402
+import uvloop  # noqa: E402
 
+from bench.http1 import Http1Pool  # noqa: E402
 from bench.orders_bench import BODY, cpu_seconds, seed, served  # noqa: E402
+from fitshop_common.app import settle_heap  # noqa: E402
 from fitshop_devstack.probes import free_port  # noqa: E402
 from fitshop_devstack.servers import Nats, Postgres, Redis  # noqa: E402
 from tests.support.tokens import AUDIENCE, ISSUER, JwksServer, Signer  # noqa: E402
@@ -47,7 +55,7 @@ WARMUP_SECONDS = 2.0
 GIVE_UP_SECONDS = 30.0
 POST_CONNECTIONS = 32
 ORDER = json.dumps(BODY).encode()  # encoded once: the client's CPU is taken from the services'
-JSON = {"Content-Type": "application/json"}
+JSON = [("Content-Type", "application/json")]
 GET_CONNECTIONS = 16
 
 
@@ -59,7 +67,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def _load(orders_url: str, view_url: str, redis_url: str, nats_url: str, token: str, *,
-                seconds: float, rate: float, poll_seconds: float, probe_rate: float,
+                seconds: float, rate: float, fallback_seconds: float,
                 processes: dict[str, int], tracing: bool = False) -> dict[str, float]:
     redis = aioredis.Redis.from_url(redis_url)
     pubsub = redis.pubsub(ignore_subscribe_messages=True)
@@ -67,6 +75,7 @@ async def _load(orders_url: str, view_url: str, redis_url: str, nats_url: str, t
     created_at: dict[str, float] = {}  # order id → when its 201 arrived
     applied: dict[str, float] = {}
     visible: dict[str, float] = {}
+    notices: dict[str, asyncio.Event] = {}  # order id → set when its view changed
     post_ms: list[float] = []
     send_lag_ms: list[float] = []
     post_failed = 0
@@ -78,49 +87,41 @@ async def _load(orders_url: str, view_url: str, redis_url: str, nats_url: str, t
             if message is not None:
                 order_id = json.loads(message["data"])["order"]["order_id"]
                 applied.setdefault(order_id, time.perf_counter())
+                notices.setdefault(order_id, asyncio.Event()).set()
 
-    # Polling is load on the machine under test: a fixed budget of GETs per second keeps a slow
-    # moment from snowballing into more pending orders, more GETs and slower moments.
-    next_slot = 0.0
-
-    async def probe_slot() -> None:
-        nonlocal next_slot
-        now = time.perf_counter()
-        slot = max(now, next_slot)
-        next_slot = slot + 1 / probe_rate
-        await asyncio.sleep(slot - now)
-
-    async def watch(view: httpx2.AsyncClient, order_id: str) -> None:
+    async def watch(view: Http1Pool, order_id: str) -> None:
+        """GET the order when its change notice arrives (or every `fallback_seconds` without one)
+        until it answers PLACED: the figure is the GET's answer, not held back by a poll period."""
         nonlocal gets
+        notice = notices.setdefault(order_id, asyncio.Event())
         while time.perf_counter() - created_at[order_id] < GIVE_UP_SECONDS:
-            await probe_slot()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(notice.wait(), fallback_seconds)
+            notice.clear()
             try:
-                response = await view.get(f"/api/v1/my-orders/{order_id}")
-            except httpx2.HTTPError:
-                response = None
+                status, body = await view.request("GET", f"/api/v1/my-orders/{order_id}")
+            except (OSError, h11.ProtocolError):
+                continue
             gets += 1
-            if response is not None and response.status_code == 200 \
-                    and response.json()["status"] == "PLACED":
+            if status == 200 and json.loads(body)["status"] == "PLACED":
                 visible[order_id] = time.perf_counter()
                 return
-            await asyncio.sleep(poll_seconds)
 
-    async def place(post: httpx2.AsyncClient, view: httpx2.AsyncClient, due: float,
-                    ids: list[str]) -> None:
+    async def place(post: Http1Pool, view: Http1Pool, due: float, ids: list[str]) -> None:
         nonlocal post_failed
         sent = time.perf_counter()
         send_lag_ms.append((sent - due) * 1000)
         try:
-            response = await post.post("/api/v1/orders", content=ORDER, headers=JSON)
-        except httpx2.HTTPError:
+            status, body = await post.request("POST", "/api/v1/orders", ORDER, JSON)
+        except (OSError, h11.ProtocolError):
             post_failed += 1
             return
         answered = time.perf_counter()
-        if response.status_code != 201:
+        if status != 201:
             post_failed += 1
             return
         post_ms.append((answered - sent) * 1000)
-        order_id = response.json()["id"]
+        order_id = json.loads(body)["id"]
         created_at[order_id] = answered
         ids.append(order_id)
         await watch(view, order_id)
@@ -140,38 +141,35 @@ async def _load(orders_url: str, view_url: str, redis_url: str, nats_url: str, t
     if tracing:
         nc = await nats.connect(nats_url)
         tracer = asyncio.create_task(trace(nc.jetstream()))
-    auth = {"Authorization": f"Bearer {token}"}
-    # Small pools: the client's pool checks every connection on each request and response, so a
-    # big one costs the 2-core machine more CPU than the services it measures. 32 like orders_bench.
-    async with httpx2.AsyncClient(base_url=orders_url, headers=auth, timeout=GIVE_UP_SECONDS,
-                                  limits=httpx2.Limits(max_connections=POST_CONNECTIONS,
-                                                       max_keepalive_connections=POST_CONNECTIONS)) as post, \
-            httpx2.AsyncClient(base_url=view_url, headers=auth, timeout=10,
-                               limits=httpx2.Limits(max_connections=GET_CONNECTIONS,
-                                                    max_keepalive_connections=GET_CONNECTIONS)) as view:
+    auth = [("Authorization", f"Bearer {token}")]
+    post = Http1Pool(*_host_port(orders_url), size=POST_CONNECTIONS, headers=auth)
+    view = Http1Pool(*_host_port(view_url), size=GET_CONNECTIONS, headers=auth)
 
-        async def phase(count: int) -> tuple[list[str], float, float]:
-            ids: list[str] = []
-            tasks = []
-            begin = time.perf_counter()
-            for n in range(count):
-                due = begin + n / rate
-                await asyncio.sleep(max(0.0, due - time.perf_counter()))
-                tasks.append(asyncio.create_task(place(post, view, due, ids)))
-            await asyncio.gather(*tasks)
-            last_201 = max((created_at[i] for i in ids), default=begin)
-            return ids, begin, last_201
+    async def phase(count: int) -> tuple[list[str], float, float]:
+        ids: list[str] = []
+        tasks = []
+        begin = time.perf_counter()
+        for n in range(count):
+            due = begin + n / rate
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            tasks.append(asyncio.create_task(place(post, view, due, ids)))
+        await asyncio.gather(*tasks)
+        last_201 = max((created_at[i] for i in ids), default=begin)
+        return ids, begin, last_201
 
-        # connections, pools, JWKS, prepared statements, script cache
-        await phase(max(1, int(WARMUP_SECONDS * rate)))
-        del post_ms[:], send_lag_ms[:]
-        post_failed = gets = 0
-        cpu_before = {name: cpu_seconds(pid) for name, pid in processes.items()}
-        client_before, wall_before = time.process_time(), time.perf_counter()
-        ids, begin, last_201 = await phase(int(seconds * rate))
-        wall = time.perf_counter() - wall_before
-        client_cpu = time.process_time() - client_before
-        cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in processes.items()}
+    # connections, pools, JWKS, prepared statements, script cache
+    await phase(max(1, int(WARMUP_SECONDS * rate)))
+    settle_heap()  # the client's own collector pauses would count as latency of the shop
+    del post_ms[:], send_lag_ms[:]
+    post_failed = gets = 0
+    cpu_before = {name: cpu_seconds(pid) for name, pid in processes.items()}
+    client_before, wall_before = time.process_time(), time.perf_counter()
+    ids, begin, last_201 = await phase(int(seconds * rate))
+    wall = time.perf_counter() - wall_before
+    client_cpu = time.process_time() - client_before
+    cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in processes.items()}
+    await post.aclose()
+    await view.aclose()
     await asyncio.sleep(0.2)
     listener.cancel()
     if tracer is not None:
@@ -201,8 +199,6 @@ async def _load(orders_url: str, view_url: str, redis_url: str, nats_url: str, t
         "post_p50_ms": percentile(post_ms, 0.5),
         "post_p99_ms": percentile(post_ms, 0.99),
         "send_lag_p99_ms": percentile(send_lag_ms, 0.99),
-        "poll_ms": poll_seconds * 1000,
-        "probe_budget_per_s": probe_rate,
         "gets_per_order": gets / orders,
         "load_avg_1m": os.getloadavg()[0],
     }
@@ -214,8 +210,13 @@ async def _load(orders_url: str, view_url: str, redis_url: str, nats_url: str, t
     return figures
 
 
-def measure(state: Path, seconds: int = 30, *, rate: float = 100.0, poll_ms: float = 2.0,
-            probe_rate: float = 500.0, tracing: bool = False) -> dict[str, float]:
+def _host_port(url: str) -> tuple[str, int]:
+    host, _, port = url.removeprefix("http://").partition(":")
+    return host, int(port)
+
+
+def measure(state: Path, seconds: int = 30, *, rate: float = 100.0, fallback_ms: float = 1000.0,
+            tracing: bool = False) -> dict[str, float]:
     """The figures for `bench.run` (fresh PostgreSQL, NATS and Redis under `state`)."""
     state.mkdir(parents=True, exist_ok=True)
     pg = Postgres(state, free_port())
@@ -251,11 +252,10 @@ def measure(state: Path, seconds: int = 30, *, rate: float = 100.0, poll_ms: flo
         processes.update({name: pid for name, pid in (
             ("postgres", pg.pid), ("nats", nats_server.pid), ("redis", redis_server.pid))
             if pid is not None})
-        return asyncio.run(_load(
+        return uvloop.run(_load(
             f"http://127.0.0.1:{orders_port}", f"http://127.0.0.1:{view_port}",
             redis_server.url, nats_server.url, token, seconds=seconds, rate=rate,
-            poll_seconds=poll_ms / 1000, probe_rate=probe_rate, processes=processes,
-            tracing=tracing))
+            fallback_seconds=fallback_ms / 1000, processes=processes, tracing=tracing))
     raise AssertionError("unreachable")  # ExitStack does not swallow exceptions
 
 
@@ -263,9 +263,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30, help="length of the steady phase")
     parser.add_argument("--rate", type=float, default=100, help="POST /orders per second (open loop)")
-    parser.add_argument("--poll-ms", type=float, default=2.0, help="pause between two GETs of one order")
-    parser.add_argument("--probe-rate", type=float, default=500,
-                        help="most GETs per second, all orders together")
+    parser.add_argument("--fallback-ms", type=float, default=1000.0,
+                        help="GET an order this often when no change notice arrives")
     parser.add_argument("--trace", action="store_true",
                         help="print the consumer's backlog every second on stderr")
     parser.add_argument("--no-raw", action="store_true",
@@ -274,8 +273,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="fitshop-bench-view-") as tmp:
         figures: dict[str, Any] = {"bench": "view_latency",
                                    **measure(Path(tmp) / "view", int(args.seconds) or 1,
-                                             rate=args.rate, poll_ms=args.poll_ms,
-                                             probe_rate=args.probe_rate, tracing=args.trace)}
+                                             rate=args.rate, fallback_ms=args.fallback_ms,
+                                             tracing=args.trace)}
         if not args.no_raw:
             from bench.raw_limits import jetstream_figures
 
