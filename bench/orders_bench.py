@@ -9,7 +9,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -17,8 +16,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-import httpx2
 
 from fitshop_common.migrate import migrate_service
 from fitshop_common.postgres import create_pool
@@ -28,10 +25,9 @@ from fitshop_devstack.servers import Nats, Postgres
 from orders.adapters.postgres_repository import PostgresProductReplica
 from orders.domain.money import Money
 from orders.domain.product import Product
+from tests.support.granian import GranianProcess
 from tests.support.tokens import JwksServer, Signer
 
-REPO = Path(__file__).resolve().parents[1]
-GRANIAN = str(Path(sys.executable).parent / "granian")
 DUMBBELL_ID = "0b5e7a52-2f37-4a0e-9d7c-3e1f00000001"
 BODY = {
     "lines": [{"product_id": DUMBBELL_ID, "quantity": 1}],
@@ -50,34 +46,15 @@ wrk.headers["Authorization"] = "Bearer %s"
 @contextmanager
 def served(factory: str, port: int, env: dict[str, str], log: Path,
            workers: int = 1) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            [GRANIAN, "--interface", "asgi", "--factory", "--host", "127.0.0.1", "--port",
-             str(port), "--workers", str(workers), "--runtime-mode", "st", "--backpressure", "512",
-             factory],
-            cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO), **env}, stdout=out,
-            stderr=subprocess.STDOUT)
+    """The app served as in production (one granian worker, single-threaded runtime), ready."""
+    process = GranianProcess(factory, env, log, port, workers=workers,
+                             extra_args=["--runtime-mode", "st", "--backpressure", "512"])
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"{factory} exited; see {log}")
-            try:
-                if httpx2.get(f"http://127.0.0.1:{port}/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx2.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{factory} never became ready; see {log}")
-            time.sleep(0.2)
-        yield proc
+        process.start(timeout=90)
+        assert process.proc is not None
+        yield process.proc
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        process.stop()
 
 
 async def seed(database_url: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -41,6 +42,7 @@ class GranianProcess:
                  "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers),
                  *self.extra_args, self.factory],
                 cwd=REPO, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: the workers go down with it
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -55,14 +57,17 @@ class GranianProcess:
         raise AssertionError(f"{self.factory} never became ready:\n{self.tail()}")
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
+        """SIGTERM the whole group (granian and its workers), SIGKILL what is left after 15 s."""
+        if self.proc is None:
             return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        for sig, wait in ((signal.SIGTERM, 15.0), (signal.SIGKILL, 5.0)):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, sig)
+            try:
+                self.proc.wait(wait)
+                return
+            except subprocess.TimeoutExpired:
+                continue
 
     def tail(self, lines: int = 40) -> str:
         try:

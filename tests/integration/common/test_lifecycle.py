@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,73 +11,21 @@ from pathlib import Path
 import httpx2
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Served:
-    def __init__(self, nats_url: str, tmp: Path) -> None:
-        self.port = free_port()
-        self.marker = tmp / "drained"
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {
-            **os.environ,
-            "NATS_URL": nats_url,
-            "DRAIN_MARKER": str(self.marker),
-            "PYTHONPATH": str(REPO),
-        }
-        self.proc = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "granian"),
-                "--interface",
-                "asgi",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--workers",
-                "1",
-                "tests.support.sample_service:create_app",
-            ],
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-    def wait_ready(self, timeout: float = 20) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if httpx2.get(self.url + "/health/ready", timeout=1).status_code == 200:
-                    return
-            except httpx2.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError("service never became ready")
+from tests.support.granian import GranianProcess
 
 
 @pytest.fixture
-def served(nats_url: str, tmp_path: Path) -> Iterator[Served]:
-    service = Served(nats_url, tmp_path)
-    try:
-        service.wait_ready()
+def served(nats_url: str, tmp_path: Path) -> Iterator[GranianProcess]:
+    env = {"NATS_URL": nats_url, "DRAIN_MARKER": str(tmp_path / "drained")}
+    with GranianProcess("tests.support.sample_service:create_app", env,
+                        tmp_path / "sample.log") as service:
         yield service
-    finally:
-        if service.proc.poll() is None:
-            service.proc.kill()
-            service.proc.wait()
 
 
 async def test_sigterm_during_a_slow_request_lets_it_finish_then_drains_and_exits(
-    served: Served,
+    served: GranianProcess, tmp_path: Path,
 ) -> None:
+    assert served.proc is not None
     async with httpx2.AsyncClient(base_url=served.url, timeout=10) as client:
         request = asyncio.create_task(client.get("/slow"))
         await asyncio.sleep(0.5)  # the request is in flight
@@ -92,12 +36,12 @@ async def test_sigterm_during_a_slow_request_lets_it_finish_then_drains_and_exit
     elapsed = time.monotonic() - sent
     assert response.status_code == 200 and response.json() == {"finished": True}
     assert exit_code == 0
-    assert served.marker.read_text() == "drained"  # background loops were stopped gracefully
+    assert (tmp_path / "drained").read_text() == "drained"  # background loops were stopped gracefully
     assert elapsed < 5  # within the grace period (slow request 2 s + drain 0.2 s)
 
 
 @pytest.mark.slow
-async def test_readiness_fails_while_nats_is_down_and_recovers(served: Served, nats_server) -> None:  # type: ignore[no-untyped-def]
+async def test_readiness_fails_while_nats_is_down_and_recovers(served: GranianProcess, nats_server) -> None:  # type: ignore[no-untyped-def]
     async with httpx2.AsyncClient(base_url=served.url, timeout=5) as client:
         assert (await client.get("/health/ready")).status_code == 200
         nats_server.stop()

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,62 +14,21 @@ import pytest
 from nats.js import JetStreamContext
 from redis.asyncio import Redis
 
-from fitshop_devstack.probes import free_port
 from tests.contract.order_view.events import order_placed
 from tests.integration.order_view.support import bearer, eventually, publish
+from tests.support.granian import GranianProcess
 from tests.support.tokens import AUDIENCE, ISSUER, JwksServer, Signer
-
-REPO = Path(__file__).resolve().parents[3]
-
-
-class Served:
-    def __init__(self, redis_url: str, nats_url: str, jwks_url: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "REDIS_URL": redis_url, "NATS_URL": nats_url, "JWKS_URL": jwks_url,
-               "JWT_ISSUER": ISSUER, "JWT_AUDIENCE": AUDIENCE, "SHUTDOWN_GRACE_SECONDS": "5",
-               "ORDER_VIEW_SSE_HEARTBEAT_SECONDS": "0.3", "LOG_LEVEL": "WARNING"}
-        self.proc = subprocess.Popen(
-            [str(Path(sys.executable).parent / "granian"), "--interface", "asgi", "--factory",
-             "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1",
-             "order_view.entrypoints.http:create_app"],
-            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True,  # its own process group: the workers go down with it
-        )
-
-    def wait_ready(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"order-view exited with {self.proc.returncode}")
-            try:
-                if httpx2.get(self.url + "/health/ready", timeout=1).status_code == 200:
-                    return
-            except httpx2.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError("order-view never became ready")
-
-    def stop(self) -> None:
-        """SIGTERM the whole group (granian and its worker), SIGKILL what is left after 10 s."""
-        for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, sig)
-            try:
-                self.proc.wait(wait)
-                return
-            except subprocess.TimeoutExpired:
-                continue
 
 
 @pytest.fixture
-def served(redis_url: str, nats_url: str, jwks: JwksServer, js: JetStreamContext) -> Iterator[Served]:
-    service = Served(redis_url, nats_url, jwks.url)
-    try:
-        service.wait_ready()
+def served(redis_url: str, nats_url: str, jwks: JwksServer, js: JetStreamContext,
+           tmp_path: Path) -> Iterator[GranianProcess]:
+    env = {"REDIS_URL": redis_url, "NATS_URL": nats_url, "JWKS_URL": jwks.url,
+           "JWT_ISSUER": ISSUER, "JWT_AUDIENCE": AUDIENCE, "SHUTDOWN_GRACE_SECONDS": "5",
+           "ORDER_VIEW_SSE_HEARTBEAT_SECONDS": "0.3"}
+    with GranianProcess("order_view.entrypoints.http:create_app", env,
+                        tmp_path / "order-view.log") as service:
         yield service
-    finally:
-        service.stop()
 
 
 async def subscribers(redis: Redis, customer: str) -> int:
@@ -81,7 +36,7 @@ async def subscribers(redis: Redis, customer: str) -> int:
 
 
 async def test_an_event_reaches_the_customer_s_event_stream_over_http_and_hanging_up_unsubscribes(
-    served: Served, js: JetStreamContext, signer: Signer, redis: Redis,
+    served: GranianProcess, js: JetStreamContext, signer: Signer, redis: Redis,
 ) -> None:
     order_id = str(uuid.uuid4())
     async with httpx2.AsyncClient(base_url=served.url, timeout=10) as http, http.stream(
@@ -109,7 +64,7 @@ async def _unsubscribed(redis: Redis, customer: str) -> bool:
 
 
 async def test_sigterm_with_an_open_event_stream_still_exits_within_the_grace_period(
-    served: Served, signer: Signer,
+    served: GranianProcess, signer: Signer,
 ) -> None:
     async with httpx2.AsyncClient(base_url=served.url, timeout=10) as http, http.stream(
         "GET", "/api/v1/my-orders/stream", headers=bearer(signer.token("alice"))
@@ -117,6 +72,7 @@ async def test_sigterm_with_an_open_event_stream_still_exits_within_the_grace_pe
         lines = response.aiter_lines()
         assert await anext(lines) == ": subscribed"
         sent = time.monotonic()
+        assert served.proc is not None
         served.proc.send_signal(signal.SIGTERM)
         code = await asyncio.to_thread(served.proc.wait, 20)
     assert code == 0
