@@ -23,6 +23,11 @@ class Http1Pool:
         self._idle: asyncio.LifoQueue[_Connection] = asyncio.LifoQueue()
         self._opened = 0
 
+    @property
+    def opened(self) -> int:
+        """Connections open now (idle or busy)."""
+        return self._opened
+
     async def request(self, method: str, target: str, body: bytes = b"",
                       headers: Sequence[tuple[str, str]] = ()) -> tuple[int, bytes]:
         """(status, body) of one exchange; raises OSError / h11 errors when the peer fails."""
