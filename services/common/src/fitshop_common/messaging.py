@@ -119,6 +119,7 @@ class EventConsumer:
         self._concurrency = concurrency
         self._nak_delays = nak_delays
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._stopping = asyncio.Event()
 
     async def ensure(self) -> None:
         await ensure_stream(self._js, self._context, self._settings)
@@ -136,6 +137,7 @@ class EventConsumer:
         await self._js.add_consumer(self._stream, config)
 
     async def run(self, stop: asyncio.Event) -> None:
+        self._stopping = stop
         await self.ensure()
         sub = await self._js.pull_subscribe_bind(self.durable, self._stream)
         try:
@@ -216,10 +218,14 @@ class EventConsumer:
             await msg.nak(delay=delay)
             HANDLED.labels(self.durable, "retried").inc()
         else:
-            # Not waiting for the server's confirmation saves a round trip per event: the ack
-            # leaves with the client's next flush (drain() flushes it at shutdown), and should
-            # it be lost the redelivery finds the event in the handler's inbox and does nothing.
-            await msg.ack()
+            if self._stopping.is_set():
+                # Shutting down: wait for the server to confirm, so that nothing finished here
+                # is delivered again to the instance that takes over.
+                await msg.ack_sync(timeout=5)
+            else:
+                # Running: not waiting saves a round trip per event. Should the ack be lost,
+                # the redelivery finds the event in the handler's inbox and does nothing.
+                await msg.ack()
             HANDLED.labels(self.durable, "ok").inc()
 
     async def _dead_letter(self, msg: Msg, reason: str) -> None:
