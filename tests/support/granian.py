@@ -82,3 +82,9 @@ class GranianProcess:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.stop()
+
+
+def sample_service(nats_url: str, state: Path) -> GranianProcess:
+    """tests.support.sample_service (a slow route, a NATS check, a drain marker) under granian."""
+    env = {"NATS_URL": nats_url, "DRAIN_MARKER": str(state / "drained")}
+    return GranianProcess("tests.support.sample_service:create_app", env, state / "sample.log")

@@ -11,14 +11,12 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from tests.support.granian import GranianProcess
+from tests.support.granian import GranianProcess, sample_service
 
 
 @pytest.fixture
 def served(nats_url: str, tmp_path: Path) -> Iterator[GranianProcess]:
-    env = {"NATS_URL": nats_url, "DRAIN_MARKER": str(tmp_path / "drained")}
-    with GranianProcess("tests.support.sample_service:create_app", env,
-                        tmp_path / "sample.log") as service:
+    with sample_service(nats_url, tmp_path) as service:
         yield service
 
 
