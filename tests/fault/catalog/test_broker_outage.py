@@ -18,9 +18,10 @@ from fitshop_common.messaging import ensure_stream
 from fitshop_common.mongo_outbox import MongoOutboxRelay
 from fitshop_common.settings import MongoSettings, NatsSettings
 from fitshop_devstack.servers import Nats
-from tests.integration.catalog.jetstream import eventually, stream_messages
+from tests.integration.catalog.jetstream import stream_messages
 from tests.integration.payment_gateway.granian_process import GranianProcess
 from tests.support.tokens import AUDIENCE, ISSUER, JwksServer, Signer
+from tests.support.waiting import eventually
 
 
 async def catalog_stream(nats_url: str) -> list[tuple[str, bytes]]:

@@ -13,8 +13,9 @@ from nats.js import JetStreamContext
 
 from delivery.bootstrap import Runtime
 from tests.contract.delivery.order_events import order_placed
-from tests.integration.delivery.harness import eventually, published, running_delivery
+from tests.integration.delivery.harness import published, running_delivery
 from tests.support.tokens import JwksServer
+from tests.support.waiting import eventually
 
 BURST = 500
 

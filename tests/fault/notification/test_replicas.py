@@ -11,9 +11,9 @@ from nats.js import JetStreamContext
 from redis.asyncio import Redis
 
 from tests.contract.delivery.order_events import order_placed
-from tests.integration.delivery.harness import eventually
 from tests.integration.notification.harness import SmtpSink, fast_mail, running_notification
 from tests.support.tokens import JwksServer
+from tests.support.waiting import eventually
 
 BURST = 500
 CUSTOMERS = [f"customer-{n}" for n in range(10)]

@@ -20,12 +20,12 @@ from tests.contract.order_view.events import at, delivery, order_placed
 from tests.integration.order_view.support import (
     bearer,
     consumers_idle,
-    eventually,
     publish,
     publish_with_retry,
     running,
 )
 from tests.support.tokens import Signer
+from tests.support.waiting import eventually
 
 
 @pytest.fixture

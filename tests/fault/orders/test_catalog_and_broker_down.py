@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -17,14 +14,7 @@ from orders.domain.money import Money
 from orders.domain.product import Product
 from tests.integration.orders.conftest import OrdersApp
 from tests.integration.orders.scenario import DUMBBELL_ID, order_body, product_event
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.1)
+from tests.support.waiting import eventually
 
 
 @pytest.mark.slow

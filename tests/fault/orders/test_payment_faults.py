@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
 
 import asyncpg
 import nats
@@ -14,16 +13,9 @@ from fitshop_common.events import assert_conforms, decode_envelope
 from tests.integration.orders.conftest import OrdersApp
 from tests.integration.orders.scenario import DUMBBELL_ID, order_body, seed_replica
 from tests.integration.orders.served import PaymentMock
+from tests.support.waiting import eventually
 
 BUSY = "Payment is busy, please retry shortly."
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.1)
 
 
 async def status_of(pool: asyncpg.Pool, order_id: str) -> str:

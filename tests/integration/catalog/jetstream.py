@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-
 from nats.js import JetStreamContext
 
 
@@ -18,11 +15,3 @@ async def stream_messages(js: JetStreamContext, stream: str = "CATALOG") -> list
         msg = await js.get_msg(stream, seq)
         found.append(((msg.headers or {})["Nats-Msg-Id"], msg.data or b""))
     return found
-
-
-async def eventually(predicate: Callable[[], Awaitable[bool]], timeout: float = 15.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)

@@ -12,7 +12,8 @@ from catalog.bootstrap import Store
 from catalog.domain.commands import DeleteProduct, RegisterProduct, UpdateProduct
 from catalog.domain.product import Money, ProductChanges, ProductDetails
 from fitshop_common.mongo_outbox import MongoOutboxRelay
-from tests.integration.catalog.jetstream import eventually, stream_messages
+from tests.integration.catalog.jetstream import stream_messages
+from tests.support.waiting import eventually
 
 
 async def write_changes(store: Store, products: int, updates: int) -> list[str]:

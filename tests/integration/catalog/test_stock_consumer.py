@@ -17,7 +17,7 @@ from catalog.entrypoints.consumers import order_handlers
 from fitshop_common.events import DEAD_LETTER_STREAM, Envelope, assert_conforms
 from fitshop_common.messaging import EventConsumer, ensure_stream
 from fitshop_common.settings import NatsSettings
-from tests.integration.catalog.jetstream import eventually
+from tests.support.waiting import eventually
 
 
 def order_event(kind: str, lines: list[tuple[str, int]], order_id: str | None = None) -> Envelope:

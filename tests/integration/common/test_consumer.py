@@ -15,7 +15,7 @@ from nats.js import JetStreamContext
 from fitshop_common.events import Envelope
 from fitshop_common.messaging import EventConsumer, Handler, Poison, ensure_stream
 from fitshop_common.settings import NatsSettings
-from tests.integration.common.test_outbox_relay import eventually
+from tests.support.waiting import eventually
 
 
 def drill(n: int, kind: str = "drill.happened") -> Envelope:

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import asyncpg
@@ -20,6 +19,7 @@ from fitshop_common.events import Envelope
 from fitshop_common.messaging import ensure_stream
 from fitshop_common.outbox import CHANNEL, OutboxRelay, add_to_outbox
 from fitshop_common.settings import NatsSettings
+from tests.support.waiting import eventually
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -46,14 +46,6 @@ async def stream_ids(js: JetStreamContext, stream: str = "DRILL") -> list[str]:
         msg = await js.get_msg(stream, seq)
         ids.append((msg.headers or {})["Nats-Msg-Id"])
     return ids
-
-
-async def eventually(predicate: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
 
 
 @pytest.fixture

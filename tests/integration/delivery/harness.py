@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -93,11 +93,3 @@ async def published(js: JetStreamContext, stream: str = "DELIVERY") -> list[Enve
         assert msg.data is not None
         events.append(decode_envelope(msg.data))
     return events
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not true within {timeout}s: {check.__name__}")
-        await asyncio.sleep(0.05)

@@ -16,8 +16,9 @@ from tests.contract.delivery.order_events import (
     order_placed,
     poisoned_order_placed,
 )
-from tests.integration.delivery.harness import Running, eventually, publish, published, seller
+from tests.integration.delivery.harness import Running, publish, published, seller
 from tests.support.tokens import Signer
+from tests.support.waiting import eventually
 
 
 async def deliveries_of(db: asyncpg.Connection, order_id: str) -> list[asyncpg.Record]:

@@ -14,12 +14,12 @@ from tests.contract.delivery.order_events import order_placed
 from tests.integration.delivery.harness import (
     Running,
     customer,
-    eventually,
     publish,
     published,
     seller,
 )
 from tests.support.tokens import Signer
+from tests.support.waiting import eventually
 
 API = "/api/v1/deliveries"
 

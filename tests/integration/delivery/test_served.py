@@ -15,8 +15,9 @@ from nats.js import JetStreamContext
 
 from fitshop_devstack.probes import free_port
 from tests.contract.delivery.order_events import order_placed
-from tests.integration.delivery.harness import eventually, publish, seller
+from tests.integration.delivery.harness import publish, seller
 from tests.support.tokens import JwksServer, Signer
+from tests.support.waiting import eventually
 
 REPO = Path(__file__).resolve().parents[3]
 

@@ -19,9 +19,10 @@ from tests.contract.delivery.order_events import (
     poisoned_order_placed,
 )
 from tests.contract.notification.delivery_events import delivery_event
-from tests.integration.delivery.harness import customer, eventually, publish, seller
+from tests.integration.delivery.harness import customer, publish, seller
 from tests.integration.notification.harness import Running, SmtpSink
 from tests.support.tokens import Signer
+from tests.support.waiting import eventually
 
 API = "/api/v1/notifications"
 

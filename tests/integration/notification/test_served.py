@@ -8,10 +8,11 @@ from nats.js import JetStreamContext
 
 from fitshop_devstack.probes import free_port
 from tests.contract.delivery.order_events import order_placed
-from tests.integration.delivery.harness import customer, eventually, publish
+from tests.integration.delivery.harness import customer, publish
 from tests.integration.delivery.test_served import granian, stop
 from tests.integration.notification.harness import SmtpSink
 from tests.support.tokens import JwksServer, Signer
+from tests.support.waiting import eventually
 
 
 @pytest.mark.slow  # a process start: imports alone take seconds on a busy machine

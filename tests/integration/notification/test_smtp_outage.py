@@ -10,9 +10,10 @@ from redis.asyncio import Redis
 from fitshop_devstack.probes import free_port
 from tests.contract.delivery.order_events import order_placed
 from tests.contract.notification.delivery_events import delivery_event
-from tests.integration.delivery.harness import customer, eventually, publish
+from tests.integration.delivery.harness import customer, publish
 from tests.integration.notification.harness import SmtpSink, fast_mail, running_notification
 from tests.support.tokens import JwksServer, Signer
+from tests.support.waiting import eventually
 
 
 async def test_with_smtp_down_the_inbox_is_written_and_the_email_goes_out_once_it_returns(

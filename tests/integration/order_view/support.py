@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -34,16 +34,6 @@ async def publish_with_retry(js: JetStreamContext, event: Envelope, *, attempts:
             if attempt == attempts - 1:
                 raise
             await asyncio.sleep(0.1)
-
-
-async def eventually(predicate: Callable[[], Awaitable[bool]], timeout: float = 10.0,
-                     every: float = 0.02) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not await predicate():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(every)
 
 
 @asynccontextmanager

@@ -20,8 +20,9 @@ from tests.contract.order_view.events import (
     delivery,
     order_placed,
 )
-from tests.integration.order_view.support import bearer, consumers_idle, eventually, publish
+from tests.integration.order_view.support import bearer, consumers_idle, publish
 from tests.support.tokens import Signer
+from tests.support.waiting import eventually
 from tests.unit.order_view.fakes import FakeFeed, FakeViewReader, FakeViewStore
 
 Client = httpx2.AsyncClient

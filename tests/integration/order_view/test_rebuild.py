@@ -24,8 +24,9 @@ from order_view.application.projection import Projection
 from order_view.rebuild import rebuild
 from order_view.settings import OrderViewSettings
 from tests.contract.order_view.events import at, cancelled_story, delivered_story, order_placed
-from tests.integration.order_view.support import bearer, consumers_idle, eventually, publish
+from tests.integration.order_view.support import bearer, consumers_idle, publish
 from tests.support.tokens import Signer
+from tests.support.waiting import eventually
 from tests.unit.order_view.fakes import FakeFeed, FakeViewReader, FakeViewStore
 
 CUSTOMERS = ("alice", "bob", "carol")

@@ -15,9 +15,10 @@ from nats.js import JetStreamContext
 from redis.asyncio import Redis
 
 from tests.contract.order_view.events import order_placed
-from tests.integration.order_view.support import bearer, eventually, publish
+from tests.integration.order_view.support import bearer, publish
 from tests.support.granian import GranianProcess
 from tests.support.tokens import AUDIENCE, ISSUER, JwksServer, Signer
+from tests.support.waiting import eventually
 
 
 @pytest.fixture

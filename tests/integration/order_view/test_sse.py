@@ -19,8 +19,9 @@ from fitshop_common.settings import JwtSettings, NatsSettings, RedisSettings
 from order_view.entrypoints.http import create_app
 from order_view.settings import OrderViewSettings
 from tests.contract.order_view.events import delivery, order_placed
-from tests.integration.order_view.support import eventually, publish, running
+from tests.integration.order_view.support import publish, running
 from tests.support.tokens import Signer
+from tests.support.waiting import eventually
 
 
 class Stream:
