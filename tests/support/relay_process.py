@@ -18,7 +18,7 @@ async def main(dsn: str, nats_url: str, batch: int) -> None:
     nc = await nats.connect(nats_url)
     js = nc.jetstream()
     await ensure_stream(js, "drill", NatsSettings(nats_url=nats_url))
-    await OutboxRelay(pool, js, batch_size=batch).run(asyncio.Event())
+    await OutboxRelay(pool, js, batch_size=batch, grace_seconds=0).run(asyncio.Event())
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""The outbox relay publishes every committed event exactly once per id, in order, through outages."""
+"""The outbox publishes every committed event once per id: at commit from the writing process, and
+through the relay for anything that path missed, in order, through outages."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from nats.js import JetStreamContext
 
 from fitshop_common.events import Envelope
 from fitshop_common.messaging import ensure_stream
-from fitshop_common.outbox import CHANNEL, OutboxRelay, add_to_outbox
+from fitshop_common.outbox import OutboxPublisher, OutboxRelay, add_to_outbox
 from fitshop_common.settings import NatsSettings
+from fitshop_common.uow import PostgresUnitOfWork
 from tests.support.waiting import eventually
 
 REPO = Path(__file__).resolve().parents[3]
@@ -65,57 +67,98 @@ async def test_events_roll_back_with_their_transaction(db: asyncpg.Pool) -> None
     assert await db.fetchval("SELECT count(*) FROM outbox") == 0
 
 
-async def test_the_outbox_notifies_at_commit_once_and_never_for_a_rollback(db: asyncpg.Pool) -> None:
-    heard: list[str] = []
-
-    def on_notify(_conn: object, _pid: int, channel: str, _payload: str) -> None:
-        heard.append(channel)
-
-    async def heard_something() -> bool:
-        return bool(heard)
-
-    async with db.acquire() as listener:
-        await listener.add_listener(CHANNEL, on_notify)
-        with pytest.raises(RuntimeError):
-            async with db.acquire() as conn, conn.transaction():
-                await add_to_outbox(conn, [drill_event(1)])
-                raise RuntimeError("the state change failed")
-        async with db.acquire() as conn, conn.transaction():
-            await add_to_outbox(conn, [drill_event(2), drill_event(3)])
-            await add_to_outbox(conn, [drill_event(4)])
-            await asyncio.sleep(0.2)
-            assert heard == []  # nothing before the commit
-        await eventually(heard_something)
-        await asyncio.sleep(0.2)
-        await listener.remove_listener(CHANNEL, on_notify)
-    assert heard == [CHANNEL]  # one notice for the whole transaction
+async def commit_events(pool: asyncpg.Pool, publisher: OutboxPublisher | None,
+                        events: list[Envelope]) -> None:
+    async with PostgresUnitOfWork(pool, publisher) as uow:
+        uow.publish(*events)
+        await uow.commit()
 
 
-async def test_a_running_relay_publishes_at_commit_without_waiting_for_its_poll(
+async def test_committed_events_are_published_at_once_and_marked_without_any_relay(
     db: asyncpg.Pool, js: JetStreamContext
 ) -> None:
-    relay = OutboxRelay(db, js, poll_seconds=60.0)
+    publisher = OutboxPublisher(db, js, mark_delay=0.01)
+    events = [drill_event(n) for n in range(3)]
+    await commit_events(db, publisher, events)
+
+    async def all_there() -> bool:
+        return (await js.stream_info("DRILL")).state.messages == 3
+
+    await eventually(all_there, timeout=5.0)
+    assert await stream_ids(js) == [e.id for e in events]
+    await eventually(lambda: _backlog_is_empty(db), timeout=5.0)
+    await publisher.aclose()
+
+
+async def test_a_rolled_back_unit_of_work_publishes_nothing(
+    db: asyncpg.Pool, js: JetStreamContext
+) -> None:
+    publisher = OutboxPublisher(db, js)
+    async with PostgresUnitOfWork(db, publisher) as uow:
+        uow.publish(drill_event(1))  # leaving without commit() rolls back
+    await publisher.aclose()
+    assert await db.fetchval("SELECT count(*) FROM outbox") == 0
+    assert (await js.stream_info("DRILL")).state.messages == 0
+
+
+async def test_the_relay_leaves_fresh_rows_to_the_publisher_for_its_grace_period(
+    db: asyncpg.Pool, js: JetStreamContext
+) -> None:
+    ids = await write_events(db, 4)
+    assert await OutboxRelay(db, js, grace_seconds=60).publish_pending() == 0
+    assert (await js.stream_info("DRILL")).state.messages == 0
+    assert await OutboxRelay(db, js, grace_seconds=0).publish_pending() == 4
+    assert await stream_ids(js) == ids
+
+
+async def test_an_event_both_paths_send_is_stored_once(
+    db: asyncpg.Pool, js: JetStreamContext
+) -> None:
+    publisher = OutboxPublisher(db, js, mark_delay=60)  # the relay sweeps before it marks
+    events = [drill_event(n) for n in range(5)]
+    await commit_events(db, publisher, events)
+    await eventually(lambda: _stream_has(js, 5), timeout=5.0)
+    assert await OutboxRelay(db, js, grace_seconds=0).publish_pending() == 5
+    await publisher.aclose()
+    assert await stream_ids(js) == [e.id for e in events]
+    assert await _backlog_is_empty(db)
+
+
+async def _stream_has(js: JetStreamContext, count: int) -> bool:
+    return bool((await js.stream_info("DRILL")).state.messages == count)
+
+
+@pytest.mark.slow
+async def test_events_committed_while_nats_is_down_are_sent_by_the_relay_once_it_is_back(
+    db: asyncpg.Pool,
+    js: JetStreamContext,
+    nats_server,  # type: ignore[no-untyped-def]
+) -> None:
+    publisher = OutboxPublisher(db, js)
+    nats_server.stop()
+    try:
+        events = [drill_event(n) for n in range(3)]
+        await commit_events(db, publisher, events)  # the commit itself does not wait for NATS
+        await publisher.aclose()  # its acks never came
+        assert await db.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 3
+    finally:
+        nats_server.start()
+    relay = OutboxRelay(db, js, poll_seconds=0.1, grace_seconds=0.5)
     stop = asyncio.Event()
     running = asyncio.create_task(relay.run(stop))
     try:
-        await asyncio.sleep(0.3)  # listening
-        ids = await write_events(db, 5)
-
-        async def all_there() -> bool:
-            return (await js.stream_info("DRILL")).state.messages == 5
-
-        await eventually(all_there, timeout=5.0)  # far inside the 60 s poll
-        assert await stream_ids(js) == ids
+        await eventually(lambda: _backlog_is_empty(db), timeout=30)
     finally:
         stop.set()
-        await running
+        await asyncio.wait_for(running, 10)
+    assert await stream_ids(js) == [e.id for e in events]
 
 
 async def test_each_event_is_published_once_in_commit_order(
     db: asyncpg.Pool, js: JetStreamContext
 ) -> None:
     ids = await write_events(db, 250)
-    relay = OutboxRelay(db, js, batch_size=100)
+    relay = OutboxRelay(db, js, batch_size=100, grace_seconds=0)
     while await relay.publish_pending():
         pass
     assert await stream_ids(js) == ids
@@ -161,7 +204,7 @@ async def test_while_nats_is_down_events_wait_in_the_outbox_then_drain(
     js: JetStreamContext,
     nats_server,  # type: ignore[no-untyped-def]
 ) -> None:
-    relay = OutboxRelay(db, js, batch_size=50, poll_seconds=0.2)
+    relay = OutboxRelay(db, js, batch_size=50, poll_seconds=0.2, grace_seconds=0)
     stop = asyncio.Event()
     task = asyncio.create_task(relay.run(stop))
     try:
@@ -183,7 +226,8 @@ async def test_only_one_relay_per_database_publishes(
     db: asyncpg.Pool, js: JetStreamContext
 ) -> None:
     stop = asyncio.Event()
-    relays = [OutboxRelay(db, js, batch_size=20, poll_seconds=0.1) for _ in range(3)]
+    relays = [OutboxRelay(db, js, batch_size=20, poll_seconds=0.1, grace_seconds=0)
+              for _ in range(3)]
     tasks = [asyncio.create_task(r.run(stop)) for r in relays]
     try:
         ids = []

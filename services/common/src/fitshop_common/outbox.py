@@ -1,4 +1,13 @@
-"""Transactional outbox for PostgreSQL: events are written in the caller's transaction, a relay publishes them."""
+"""Transactional outbox for PostgreSQL: events are written in the caller's transaction, then published.
+
+Two paths publish, both with `Nats-Msg-Id` = event id so JetStream stores each event once:
+
+- `OutboxPublisher`, the fast path: right after a transaction commits, its events go to
+  JetStream from the process that wrote them, and are marked published in small batches.
+- `OutboxRelay`, the guarantee: whatever the fast path did not confirm (NATS away, an ack lost,
+  a process killed between commit and ack) is still unpublished in the table, and the relay
+  publishes it once it is older than the relay's grace period.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +17,7 @@ import json
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -22,8 +32,7 @@ from fitshop_common.tracing import current_traceparent
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "fitshop_outbox"
-# One relay per database publishes, so a given aggregate's events leave in commit order.
+# One relay per database sweeps, so two replicas do not publish the same leftovers twice over.
 _RELAY_LOCK_ID = 0x6F7574626F78
 
 BACKLOG = Gauge("fitshop_outbox_backlog", "Outbox rows not yet published")
@@ -43,26 +52,109 @@ PUBLISH_ERRORS = (
 )
 
 
-async def add_to_outbox(conn: asyncpg.Connection, events: Sequence[Envelope]) -> None:
-    """Record `events` in the transaction `conn` is in; they are published only if it commits."""
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """One outbox row: what JetStream receives for an event."""
+
+    id: str
+    subject: str
+    payload: bytes
+    headers: dict[str, str]
+
+    def nats_headers(self) -> dict[str, str]:
+        return {**self.headers, "Nats-Msg-Id": self.id}
+
+
+async def add_to_outbox(conn: asyncpg.Connection, events: Sequence[Envelope]) -> list[OutboxMessage]:
+    """Record `events` in the transaction `conn` is in; they exist only if it commits."""
     if not events:
-        return
-    traceparent = current_traceparent()
+        return []
+    headers = {"traceparent": current_traceparent()}
+    messages = [OutboxMessage(e.id, e.subject(), e.encode(), headers) for e in events]
     await conn.executemany(
         # `::text::jsonb` keeps this independent of the pool's JSON codecs.
         "INSERT INTO outbox (id, subject, payload, headers) VALUES ($1, $2, $3, $4::text::jsonb)",
-        [(e.id, e.subject(), e.encode(), json.dumps({"traceparent": traceparent})) for e in events],
+        [(m.id, m.subject, m.payload, json.dumps(m.headers)) for m in messages],
     )
-    # The table's statement trigger NOTIFYs CHANNEL (common migration 0002): PostgreSQL
-    # delivers it at commit only, so the relay wakes exactly when there is something to send.
+    return messages
+
+
+class OutboxPublisher:
+    """Publishes each committed transaction's events at once, and marks them published in batches.
+
+    `send` is called by the unit of work after its commit: it never waits and never fails the
+    caller. A message whose ack does not come stays unpublished in the outbox for the relay.
+    Marking waits `mark_delay` seconds so that one UPDATE covers the acks of a busy moment.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, js: JetStreamContext, *, mark_delay: float = 0.05) -> None:
+        self._pool = pool
+        self._js = js
+        self._mark_delay = mark_delay
+        self._acked: list[str] = []
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._marking: asyncio.Task[None] | None = None
+
+    def send(self, messages: Sequence[OutboxMessage]) -> None:
+        if not messages:
+            return
+        task = asyncio.create_task(self._publish(messages))
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+
+    async def _publish(self, messages: Sequence[OutboxMessage]) -> None:
+        acks: list[asyncio.Future[Any]] = []
+        try:
+            for m in messages:  # one connection keeps them in order in the stream
+                acks.append(await self._js.publish_async(m.subject, m.payload,
+                                                         headers=m.nats_headers()))
+            for m, ack in zip(messages, acks, strict=True):
+                await asyncio.wait_for(ack, ACK_SECONDS)
+                self._acked.append(m.id)
+        except PUBLISH_ERRORS as exc:
+            log.info("event not confirmed at commit; the outbox relay will send it",
+                     extra={"error": repr(exc)})
+        finally:
+            for ack in acks:
+                ack.cancel()  # no-op for the confirmed ones; frees the slots of the others
+            if self._acked and (self._marking is None or self._marking.done()):
+                self._marking = asyncio.create_task(self._mark_soon())
+
+    async def _mark_soon(self) -> None:
+        await asyncio.sleep(self._mark_delay)
+        await self._mark()
+
+    async def _mark(self) -> None:
+        ids, self._acked = self._acked, []
+        if not ids:
+            return
+        try:
+            await self._pool.execute(
+                "UPDATE outbox SET published_at = now() WHERE id = ANY($1::uuid[])", ids)
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+            # Left unmarked: the relay publishes them again and the stream drops the copies.
+            log.warning("could not mark published events", extra={"error": repr(exc),
+                                                                    "events": len(ids)})
+            return
+        PUBLISHED.inc(len(ids))
+
+    async def aclose(self) -> None:
+        """Wait for the publishes in flight and mark what they confirmed (shutdown)."""
+        if self._in_flight:
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
+        if self._marking is not None:
+            self._marking.cancel()
+            await asyncio.gather(self._marking, return_exceptions=True)
+        await self._mark()
 
 
 class OutboxRelay:
-    """Publishes unpublished outbox rows to JetStream in `seq` order with `Nats-Msg-Id` = event id.
+    """Publishes outbox rows left unpublished for `grace_seconds`, in `seq` order.
 
-    At-least-once: a row is marked published after JetStream acked it, so a relay killed in
-    between republishes it, and the stream's duplicate window drops the copy. Only the holder of
-    an advisory lock relays (one per database), which keeps each aggregate's events in order.
+    The grace period is the publisher's time to confirm a row itself; a row both send is stored
+    once. At-least-once: a row is marked published after JetStream acked it, so a relay killed
+    in between republishes it, and the stream's duplicate window drops the copy. Only the holder
+    of an advisory lock relays (one per database).
     """
 
     def __init__(
@@ -72,14 +164,15 @@ class OutboxRelay:
         *,
         batch_size: int = 200,
         poll_seconds: float = 1.0,
+        grace_seconds: float = 2.0,
         retention_seconds: float = 3600.0,
     ) -> None:
         self._pool = pool
         self._js = js
         self._batch = batch_size
         self._poll = poll_seconds
+        self._grace = grace_seconds
         self._retention = retention_seconds
-        self._wake = asyncio.Event()
         self._backlog_measured_at = -1e9
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -90,34 +183,20 @@ class OutboxRelay:
                 await _sleep_or_stop(stop, self._poll)  # another replica relays; stand by
             else:
                 return
-            listener = await self._pool.acquire()
             try:
-                await listener.add_listener(CHANNEL, self._on_notify)
                 await self._relay_until(stop)
             finally:
-                await listener.remove_listener(CHANNEL, self._on_notify)
-                await self._pool.release(listener)
                 await leader.execute("SELECT pg_advisory_unlock($1)", _RELAY_LOCK_ID)
-
-    def _on_notify(self, *_: Any) -> None:
-        self._wake.set()
 
     async def _relay_until(self, stop: asyncio.Event) -> None:
         ticks = 0
         while not stop.is_set():
-            self._wake.clear()
             sent = await self.publish_pending(stop)
             ticks += 1
             if ticks % 600 == 0:
                 await self._purge()
             if sent < self._batch:
-                waiter = asyncio.ensure_future(self._wake.wait())
-                stopper = asyncio.ensure_future(stop.wait())
-                await asyncio.wait(
-                    {waiter, stopper}, timeout=self._poll, return_when=asyncio.FIRST_COMPLETED
-                )
-                waiter.cancel()
-                stopper.cancel()
+                await _sleep_or_stop(stop, self._poll)
 
     async def publish_pending(self, stop: asyncio.Event | None = None) -> int:
         """Publish one batch; returns how many rows were published.
@@ -129,8 +208,10 @@ class OutboxRelay:
         """
         rows = await self._pool.fetch(
             "SELECT seq, id, subject, payload, headers::text AS headers FROM outbox"
-            " WHERE published_at IS NULL ORDER BY seq LIMIT $1",
+            " WHERE published_at IS NULL AND created_at < now() - make_interval(secs => $2)"
+            " ORDER BY seq LIMIT $1",
             self._batch,
+            self._grace,
         )
         done: list[int] = []
         acks: list[asyncio.Future[Any]] = []

@@ -9,20 +9,22 @@ import asyncpg
 from asyncpg.transaction import Transaction
 
 from fitshop_common.events import Envelope
-from fitshop_common.outbox import add_to_outbox
+from fitshop_common.outbox import OutboxPublisher, add_to_outbox
 
 
 class PostgresUnitOfWork:
     """`async with uow:` opens a transaction; `commit()` writes pending events then commits.
 
-    Leaving the block without `commit()` rolls everything back, events included. Services
-    subclass it and build their repositories on `self.conn` in `_open()`.
+    Leaving the block without `commit()` rolls everything back, events included. After the
+    commit the events go to `publisher` at once (the outbox relay sends any it misses).
+    Services subclass it and build their repositories on `self.conn` in `_open()`.
     """
 
     conn: asyncpg.Connection
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, publisher: OutboxPublisher | None = None) -> None:
         self._pool = pool
+        self._publisher = publisher
         self._events: list[Envelope] = []
         self._tx: Transaction | None = None
         self._committed = False
@@ -44,9 +46,11 @@ class PostgresUnitOfWork:
 
     async def commit(self) -> None:
         assert self._tx is not None, "commit outside `async with`"
-        await add_to_outbox(self.conn, self._events)
+        messages = await add_to_outbox(self.conn, self._events)
         await self._tx.commit()
         self._committed = True
+        if self._publisher is not None:
+            self._publisher.send(messages)
 
     async def __aexit__(
         self,

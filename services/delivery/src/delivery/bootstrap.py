@@ -1,4 +1,4 @@
-"""Builds the delivery service: pool, migrations, NATS, outbox relay and the order consumer."""
+"""Builds the delivery service: pool, migrations, NATS, outbox publisher and relay, the order consumer."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from delivery.application.service import PRODUCER, DeliveryService
 from delivery.entrypoints.consumers import order_event_handlers
 from fitshop_common.messaging import EventConsumer, connect, ensure_stream
 from fitshop_common.migrate import migrate_service
-from fitshop_common.outbox import OutboxRelay
+from fitshop_common.outbox import OutboxPublisher, OutboxRelay
 from fitshop_common.postgres import create_pool
 from fitshop_common.settings import NatsSettings, PostgresSettings, nats_settings, postgres_settings
 
@@ -42,12 +42,16 @@ async def bootstrap(postgres: PostgresSettings | None = None,
             js = nc.jetstream()
             # Our own stream must exist before the relay publishes into it.
             await ensure_stream(js, PRODUCER, ns)
-            service = DeliveryService(lambda: PostgresDeliveryUnitOfWork(pool),
+            publisher = OutboxPublisher(pool, js)
+            service = DeliveryService(lambda: PostgresDeliveryUnitOfWork(pool, publisher),
                                       PostgresDeliveryQueue(pool))
             orders = EventConsumer(js, service=PRODUCER, context="orders",
                                    handlers=order_event_handlers(service), settings=ns)
-            yield Runtime(service=service, pool=pool, nc=nc, relay=OutboxRelay(pool, js),
-                          consumers=[orders])
+            try:
+                yield Runtime(service=service, pool=pool, nc=nc, relay=OutboxRelay(pool, js),
+                              consumers=[orders])
+            finally:
+                await publisher.aclose()
         finally:
             await nc.drain()
     finally:

@@ -1,4 +1,5 @@
-"""One place builds everything: pool, migrations, NATS, relay, payment client, service, consumers."""
+"""One place builds everything: pool, migrations, NATS, outbox publisher and relay, payment client,
+service, consumers."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from nats.aio.client import Client as NATS
 
 from fitshop_common.messaging import EventConsumer, connect, ensure_stream
 from fitshop_common.migrate import migrate_service
-from fitshop_common.outbox import OutboxRelay
+from fitshop_common.outbox import OutboxPublisher, OutboxRelay
 from fitshop_common.postgres import create_pool
 from fitshop_common.settings import NatsSettings, PostgresSettings, nats_settings, postgres_settings
 from orders.adapters.payment_client import GatewayConfig, HttpPaymentGateway
@@ -75,7 +76,8 @@ async def bootstrap(
         nc = await connect(nats, "orders")
         js = nc.jetstream()
         await ensure_stream(js, "orders", nats)  # the relay publishes into it
-        service = OrdersService(lambda: OrdersUnitOfWork(pool), payment,
+        publisher = OutboxPublisher(pool, js)
+        service = OrdersService(lambda: OrdersUnitOfWork(pool, publisher), payment,
                                 policy=policy_from(settings))
         consumers = [
             EventConsumer(js, service="orders", context="catalog",
@@ -83,8 +85,11 @@ async def bootstrap(
             EventConsumer(js, service="orders", context="delivery",
                           handlers=delivery_handlers(service), settings=nats),
         ]
-        yield Runtime(service=service, pool=pool, nc=nc, relay=OutboxRelay(pool, js),
-                      consumers=consumers, gateway=payment, settings=settings)
+        try:
+            yield Runtime(service=service, pool=pool, nc=nc, relay=OutboxRelay(pool, js),
+                          consumers=consumers, gateway=payment, settings=settings)
+        finally:
+            await publisher.aclose()
     finally:
         if nc is not None:
             await nc.drain()
