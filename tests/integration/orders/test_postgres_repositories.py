@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -66,6 +67,41 @@ async def test_an_order_and_its_payment_record_round_trip(pool: asyncpg.Pool) ->
                                     card_last4="4242")
     assert (again.delivery_status, again.delivery_version) == (DeliveryStatus.STARTED, 2)
     assert await pool.fetchval("SELECT count(*) FROM outbox") == 1  # order.placed, same commit
+
+
+async def test_an_optimistic_save_of_a_stale_copy_writes_neither_the_row_nor_its_payment(
+        pool: asyncpg.Pool) -> None:
+    order = new_order()
+    async with OrdersUnitOfWork(pool) as uow:
+        await uow.orders.add(order)
+        await uow.commit()
+    paid = Payment("pay_late", PaymentStatus.APPROVED, order.total, card_last4="4242")
+    stale = copy.deepcopy(order)
+    async with OrdersUnitOfWork(pool) as uow:  # someone else moves the order first
+        order.record_nothing_charged(T0 + timedelta(seconds=1))
+        assert await uow.orders.save(order, expected_version=1)
+        await uow.commit()
+    async with OrdersUnitOfWork(pool) as uow:
+        stale.record_approved_payment(paid, T0 + timedelta(seconds=2))
+        assert not await uow.orders.save(stale, expected_version=1)
+        await uow.commit()
+    async with OrdersUnitOfWork(pool) as uow:
+        stored = await uow.orders.get(order.id)
+    assert stored is not None
+    assert stored.status is OrderStatus.PAYMENT_UNAVAILABLE and stored.payment is None
+    assert await pool.fetchval("SELECT count(*) FROM payments WHERE order_id = $1", order.id) == 0
+
+
+async def test_an_order_added_with_its_payment_keeps_both(pool: asyncpg.Pool) -> None:
+    order = new_order()
+    order.record_approved_payment(Payment("pay_now", PaymentStatus.APPROVED, order.total), T0)
+    async with OrdersUnitOfWork(pool) as uow:
+        await uow.orders.add(order)
+        await uow.commit()
+    async with OrdersUnitOfWork(pool) as uow:
+        stored = await uow.orders.get(order.id)
+    assert stored is not None and stored.payment is not None
+    assert (stored.status, stored.payment.id) == (OrderStatus.PLACED, "pay_now")
 
 
 async def test_leaving_without_commit_keeps_nothing(pool: asyncpg.Pool) -> None:

@@ -100,9 +100,12 @@ class FakeOrders(OrderRepository):
         order = self._s.orders.get(order_id)
         return _stored(order) if order else None
 
-    async def save(self, order: Order) -> None:
+    async def save(self, order: Order, *, expected_version: int | None = None) -> bool:
         assert order.id in self._s.orders
+        if expected_version is not None and self._s.orders[order.id].version != expected_version:
+            return False
         self._s.orders[order.id] = _stored(order)
+        return True
 
     async def list_for_customer(self, customer_id: str, limit: int,
                                 after: tuple[datetime, str] | None) -> Page:

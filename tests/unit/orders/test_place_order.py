@@ -182,3 +182,39 @@ async def test_a_repeat_arriving_while_the_first_is_paying_answers_what_the_firs
     one, two = await asyncio.gather(first, second)
     assert isinstance(one, Placed) and isinstance(two, Placed)
     assert one.order.id == two.order.id and len(world.gateway.charges) == 1
+
+
+async def test_an_order_the_reconciler_placed_while_its_charge_answered_is_placed_once() -> None:
+    world = make_world()
+    real_charge = world.gateway.charge
+
+    async def charge_then_reconciler_wins(request):  # type: ignore[no-untyped-def]
+        outcome = await real_charge(request)
+        world.clock.advance(world.service.policy.reconcile_grace_seconds + 1)
+        assert (await world.service.reconcile()).placed == 1  # it found the charge first
+        return outcome
+
+    world.gateway.charge = charge_then_reconciler_wins  # type: ignore[method-assign]
+    result = await world.service.place_order(place((DUMBBELL_ID, 1)))
+    assert isinstance(result, Placed) and result.order.status is OrderStatus.PLACED
+    assert [e.type for e in world.store.outbox] == ["order.placed"]  # one event, not two
+    assert world.store.orders[result.order.id].version == 2
+    assert world.gateway.refunds == []
+
+
+async def test_an_approved_charge_for_an_order_failed_meanwhile_is_refunded_not_placed() -> None:
+    world = make_world()
+    real_charge = world.gateway.charge
+
+    async def charge_after_the_order_failed(request):  # type: ignore[no-untyped-def]
+        outcome = await real_charge(request)
+        stored = world.store.orders[request.order_id]
+        stored.record_nothing_charged(world.clock())  # as a reconciler that gave up would
+        return outcome
+
+    world.gateway.charge = charge_after_the_order_failed  # type: ignore[method-assign]
+    result = await world.service.place_order(place((DUMBBELL_ID, 1)))
+    assert isinstance(result, PaymentUnavailable)
+    assert world.store.orders[result.order.id].status is OrderStatus.PAYMENT_UNAVAILABLE
+    assert world.store.outbox == []  # no order.placed for an order that is not placed
+    assert world.gateway.refunds == [p.id for p in world.gateway.payments.values()]

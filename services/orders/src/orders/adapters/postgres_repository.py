@@ -80,24 +80,60 @@ def _address(order: Order) -> dict[str, str]:
             "postal_code": a.postal_code, "phone": a.phone}
 
 
+# $1..$9: id, status, version, payment_outcome_unknown, delivery_version, delivery_status,
+# cancel_reason, updated_at, expected version (NULL: the caller holds the row lock).
+_UPDATE_ORDER = """
+UPDATE orders SET status = $2, version = $3, payment_outcome_unknown = $4, delivery_version = $5,
+       delivery_status = $6, cancel_reason = $7, updated_at = $8
+WHERE id = $1 AND ($9::integer IS NULL OR version = $9)
+RETURNING id"""
+
+_INSERT_ORDER = """
+INSERT INTO orders (id, customer_id, customer_email, locale, status, version, total_amount,
+    currency, lines, shipping_address, payment_outcome_unknown, delivery_version,
+    delivery_status, cancel_reason, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+RETURNING id"""
+
+
+def _upsert_payment(first: int) -> str:
+    """The payment record of the order row the CTE `saved` wrote; its 7 values from `$first` on."""
+    values = ", ".join(f"${n}" for n in range(first, first + 7))
+    return f"""
+INSERT INTO payments (order_id, id, status, amount, currency, card_last4, decline_code, message)
+SELECT saved.id, {values} FROM saved
+ON CONFLICT (order_id) DO UPDATE SET id = EXCLUDED.id, status = EXCLUDED.status,
+    amount = EXCLUDED.amount, currency = EXCLUDED.currency,
+    card_last4 = COALESCE(EXCLUDED.card_last4, payments.card_last4),
+    decline_code = EXCLUDED.decline_code, message = EXCLUDED.message, updated_at = now()"""
+
+
+# One statement writes the row and its payment record: one round trip, and the payment is
+# written only when the row was (an optimistic save that lost writes neither).
+_SAVE_PAID = f"WITH saved AS ({_UPDATE_ORDER}), paid AS ({_upsert_payment(10)}) SELECT count(*) FROM saved"
+_ADD_PAID = f"WITH saved AS ({_INSERT_ORDER}), paid AS ({_upsert_payment(17)}) SELECT count(*) FROM saved"
+
+
+def _payment_values(payment: Payment) -> tuple[object, ...]:
+    return (payment.id, payment.status.value, payment.amount.amount, payment.amount.currency,
+            payment.card_last4, payment.decline_code, payment.message)
+
+
 class PostgresOrders(OrderRepository):
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
 
     async def add(self, order: Order) -> None:
-        await self._conn.execute(
-            """INSERT INTO orders (id, customer_id, customer_email, locale, status, version,
-                   total_amount, currency, lines, shipping_address, payment_outcome_unknown,
-                   delivery_version, delivery_status, cancel_reason, created_at, updated_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)""",
-            order.id, order.customer_id, order.customer_email, order.locale, order.status.value,
-            order.version, order.total.amount, order.total.currency, _lines(order),
-            _address(order), order.payment_outcome_unknown, order.delivery_version,
-            order.delivery_status.value if order.delivery_status else None, order.cancel_reason,
-            order.created_at, order.updated_at,
-        )
-        if order.payment is not None:
-            await self._save_payment(order.id, order.payment)
+        row = (order.id, order.customer_id, order.customer_email, order.locale,
+               order.status.value, order.version, order.total.amount, order.total.currency,
+               _lines(order), _address(order), order.payment_outcome_unknown,
+               order.delivery_version,
+               order.delivery_status.value if order.delivery_status else None,
+               order.cancel_reason, order.created_at, order.updated_at)
+        if order.payment is None:
+            await self._conn.execute(_INSERT_ORDER, *row)
+        else:
+            await self._conn.execute(_ADD_PAID, *row, *_payment_values(order.payment))
 
     async def get(self, order_id: str, *, lock: bool = False,
                   skip_locked: bool = False) -> Order | None:
@@ -107,32 +143,14 @@ class PostgresOrders(OrderRepository):
         row = await self._conn.fetchrow(sql, order_id)
         return _order_from(row) if row is not None else None
 
-    async def save(self, order: Order) -> None:
-        await self._conn.execute(
-            """UPDATE orders SET status = $2, version = $3, payment_outcome_unknown = $4,
-                   delivery_version = $5, delivery_status = $6, cancel_reason = $7,
-                   updated_at = $8
-               WHERE id = $1""",
-            order.id, order.status.value, order.version, order.payment_outcome_unknown,
-            order.delivery_version, order.delivery_status.value if order.delivery_status else None,
-            order.cancel_reason, order.updated_at,
-        )
-        if order.payment is not None:
-            await self._save_payment(order.id, order.payment)
-
-    async def _save_payment(self, order_id: str, payment: Payment) -> None:
-        await self._conn.execute(
-            """INSERT INTO payments (order_id, id, status, amount, currency, card_last4,
-                   decline_code, message)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-               ON CONFLICT (order_id) DO UPDATE SET id = EXCLUDED.id, status = EXCLUDED.status,
-                   amount = EXCLUDED.amount, currency = EXCLUDED.currency,
-                   card_last4 = COALESCE(EXCLUDED.card_last4, payments.card_last4),
-                   decline_code = EXCLUDED.decline_code, message = EXCLUDED.message,
-                   updated_at = now()""",
-            order_id, payment.id, payment.status.value, payment.amount.amount,
-            payment.amount.currency, payment.card_last4, payment.decline_code, payment.message,
-        )
+    async def save(self, order: Order, *, expected_version: int | None = None) -> bool:
+        state = (order.id, order.status.value, order.version, order.payment_outcome_unknown,
+                 order.delivery_version,
+                 order.delivery_status.value if order.delivery_status else None,
+                 order.cancel_reason, order.updated_at, expected_version)
+        if order.payment is None:
+            return await self._conn.fetchval(_UPDATE_ORDER, *state) is not None
+        return bool(await self._conn.fetchval(_SAVE_PAID, *state, *_payment_values(order.payment)))
 
     async def list_for_customer(self, customer_id: str, limit: int,
                                 after: tuple[datetime, str] | None) -> Page:

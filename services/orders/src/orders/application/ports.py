@@ -114,8 +114,12 @@ class OrderRepository(abc.ABC):
         """`lock` holds the row until the unit of work ends; `skip_locked` answers None if busy."""
 
     @abc.abstractmethod
-    async def save(self, order: Order) -> None:
-        """Persist the order's state and payment record (the row is locked by `get`)."""
+    async def save(self, order: Order, *, expected_version: int | None = None) -> bool:
+        """Persist the order's state and payment record; answers whether it was written.
+
+        Either the row is locked by `get(lock=True)`, or `expected_version` makes the write
+        optimistic: it happens only if the stored order still has that version.
+        """
 
     @abc.abstractmethod
     async def list_for_customer(self, customer_id: str, limit: int,

@@ -187,6 +187,8 @@ class OrdersService:
         """Place the order with its payment in one transaction, or refund a payment nobody can take."""
         try:
             async with self._uow() as uow:
+                if (placed := await self._place_unchanged(uow, order, payment)) is not None:
+                    return placed
                 current = await self._locked(uow, order.id)
                 if current.can_accept(payment):
                     current.record_approved_payment(payment, self._clock())
@@ -207,6 +209,20 @@ class OrdersService:
                   extra={"order_id": order.id, "payment_id": payment.id})
         await self._refund_due(payment)
         return self._result_for(current)
+
+    async def _place_unchanged(self, uow: UnitOfWork, order: Order,
+                               payment: Payment) -> Placed | None:
+        """The usual case, without reading the order again: nothing touched it while it was paid
+        (a retry or the reconciler would have moved its version). None: decide on the stored one."""
+        paid_version = order.version
+        if not order.can_accept(payment):
+            return None
+        order.record_approved_payment(payment, self._clock())
+        if not await uow.orders.save(order, expected_version=paid_version):
+            return None
+        uow.publish(*(to_envelope(e) for e in order.events))
+        await uow.commit()
+        return Placed(order)
 
     async def _replay(self, order_id: str, cmd: PlaceOrder) -> PlaceOrderResult:
         """The same request again: answer as the first did, or retry a payment that was busy."""
