@@ -24,13 +24,16 @@ async def claim(conn: asyncpg.Connection, consumer: str, event_id: str) -> bool:
     return inserted is True
 
 
-_GUARD = """
-if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
-  return false
-end
+_ARGUMENTS = """
 local keys, args = {}, {}
 for i = 2, #KEYS do keys[i - 1] = KEYS[i] end
 for i = 2, #ARGV do args[i - 1] = ARGV[i] end
+"""
+
+_MARK = """
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
+  return false
+end
 """
 
 
@@ -38,7 +41,9 @@ class RedisOnce:
     """Runs a Lua effect at most once per (consumer, event id), in the same atomic script as the marker.
 
     The effect is Lua that reads `keys` and `args` (the caller's) and returns a value; the
-    call returns None when the event was already applied.
+    call returns None when the event was already applied. `precondition_lua`, if given, runs
+    first on the same `keys` and `args` and may `return` early: then nothing is marked, so the
+    caller can correct its arguments and call again.
     """
 
     def __init__(
@@ -48,8 +53,9 @@ class RedisOnce:
         effect_lua: str,
         ttl_seconds: int = 7 * 24 * 3600,
         prefix: str = "inbox",
+        precondition_lua: str = "",
     ) -> None:
-        self._script = redis.register_script(_GUARD + effect_lua)
+        self._script = redis.register_script(_ARGUMENTS + precondition_lua + _MARK + effect_lua)
         self._consumer = consumer
         self._ttl = ttl_seconds
         self._prefix = prefix

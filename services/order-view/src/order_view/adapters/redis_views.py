@@ -1,4 +1,5 @@
-"""The view in Redis: a Lua script per event (once-marker, version guard, index, publish) and reads."""
+"""The view in Redis: one Lua script per event (pointer check, once-marker, version guard, index,
+publish) and one round trip per read."""
 
 from __future__ import annotations
 
@@ -20,10 +21,21 @@ CONSUMER = "order-view"
 # Runs after RedisOnce's marker (SET NX of the event id) in the same script, so the marker, the
 # guard and the effect are one atomic step: a replica racing us, a redelivery, or an event
 # overtaken by a newer one cannot apply an older part over a newer one.
-#   keys: [1] view hash  [2] customer index
+#   keys: [1] view hash  [2] customer index  [3] current pointer  [4] building pointer
 #   args: [1] part field  [2] part version  [3] part JSON  [4] order id
 #         [5] index score  [6] index mode ('set' | 'nx' | '')  [7] channel ('' = publish nothing)
-# Returns 1 when the part was written, 0 when a part of the same or a newer version was there.
+#         [8] the live keyspace the caller believes in ('' = do not check)  [9] the keyspace it
+#         believes is being built ('' = none)  [10] the keyspace readers use without a pointer
+# Returns 1 when the part was written, 0 when a part of the same or a newer version was there,
+# STALE (before marking anything) when a rebuild started or switched since the caller looked.
+_POINTERS_UNCHANGED = """
+if args[8] ~= '' and ((redis.call('GET', keys[3]) or args[10]) ~= args[8]
+                      or (redis.call('GET', keys[4]) or '') ~= args[9]) then
+  return -1
+end
+"""
+STALE = -1
+
 _APPLY = """
 local view, index = keys[1], keys[2]
 local field, version = args[1], tonumber(args[2])
@@ -70,6 +82,9 @@ class RedisViewStore(ViewStore):
         self._keys = keys
         self._only = only
         self._once: dict[str, RedisOnce] = {}
+        # (live, being built or ''), as last read; every write checks it in its own script,
+        # so a stale copy costs one retry, never a write to the wrong keyspace.
+        self._pointers: tuple[str, str] | None = None
 
     async def apply_order(self, event_id: str, part: OrderPart) -> bool:
         if part.placed_at is not None:
@@ -90,31 +105,39 @@ class RedisViewStore(ViewStore):
 
     async def _apply(self, event_id: str, order_id: str, customer_id: str, field: str,
                      version: int, part: bytes, score: int | str, mode: str) -> bool:
-        changed = False
-        for keyspace, live in await self._targets():
-            result = await self._script(keyspace)(
-                event_id,
-                [self._keys.view(keyspace, order_id), self._keys.index(keyspace, customer_id)],
-                [field, version, part, order_id, score, mode,
-                 self._keys.channel(customer_id) if live else ""],
-            )
-            changed = changed or result == 1
-        return changed
+        args = [field, version, part, order_id, score, mode]
+        if self._only is not None:  # a rebuild's own keyspace: no pointers to follow
+            return await self._apply_to(self._only, event_id, order_id, customer_id,
+                                        [*args, "", "", "", INITIAL_KEYSPACE]) == 1
+        while True:
+            live, building = self._pointers or await self._read_pointers()
+            targets = [(live, self._keys.channel(customer_id))]
+            if building and building != live:
+                targets.append((building, ""))  # the rebuild's copy publishes nothing
+            results = [await self._apply_to(keyspace, event_id, order_id, customer_id,
+                                            [*args, channel, live, building, INITIAL_KEYSPACE])
+                       for keyspace, channel in targets]
+            if STALE not in results:
+                return 1 in results
+            self._pointers = None  # look again; keyspaces already written skip the event
 
-    async def _targets(self) -> list[tuple[str, bool]]:
-        if self._only is not None:
-            return [(self._only, False)]
+    async def _apply_to(self, keyspace: str, event_id: str, order_id: str, customer_id: str,
+                        args: list[Any]) -> Any:
+        keys = [self._keys.view(keyspace, order_id), self._keys.index(keyspace, customer_id),
+                self._keys.current, self._keys.building]
+        return await self._script(keyspace)(event_id, keys, args)
+
+    async def _read_pointers(self) -> tuple[str, str]:
         current, building = await self._redis.mget(self._keys.current, self._keys.building)
-        live = text(current) if current else INITIAL_KEYSPACE
-        targets = [(live, True)]
-        if building and text(building) != live:
-            targets.append((text(building), False))
-        return targets
+        self._pointers = (text(current) if current else INITIAL_KEYSPACE,
+                          text(building) if building else "")
+        return self._pointers
 
     def _script(self, keyspace: str) -> RedisOnce:
         once = self._once.get(keyspace)
         if once is None:
-            once = RedisOnce(self._redis, CONSUMER, _APPLY, prefix=self._keys.inbox(keyspace))
+            once = RedisOnce(self._redis, CONSUMER, _APPLY, prefix=self._keys.inbox(keyspace),
+                             precondition_lua=_POINTERS_UNCHANGED)
             self._once[keyspace] = once
         return once
 
@@ -125,11 +148,20 @@ class RedisViewReader(ViewReader):
     def __init__(self, redis: Redis, keys: Keys) -> None:
         self._redis = redis
         self._keys = keys
+        self._keyspace = INITIAL_KEYSPACE  # the pointer as last read
 
     async def get(self, order_id: str) -> StoredView | None:
-        keyspace = await current_keyspace(self._redis, self._keys)
-        order, delivery = await self._redis.hmget(self._keys.view(keyspace, order_id),
-                                                  ["order", "delivery"])
+        # The pointer and the view under the pointer's last value, in one round trip; read again
+        # in the rare case that a rebuild has switched readers since.
+        guess = self._keyspace
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.get(self._keys.current)
+            pipe.hmget(self._keys.view(guess, order_id), ["order", "delivery"])
+            current, (order, delivery) = await pipe.execute()
+        self._keyspace = text(current) if current else INITIAL_KEYSPACE
+        if self._keyspace != guess:
+            order, delivery = await self._redis.hmget(self._keys.view(self._keyspace, order_id),
+                                                      ["order", "delivery"])
         if order is None and delivery is None:
             return None
         return _stored(order, delivery)
