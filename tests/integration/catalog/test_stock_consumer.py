@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
 from catalog.bootstrap import Store
@@ -45,9 +46,10 @@ async def publish(js: JetStreamContext, event: Envelope, msg_id: str | None = No
 
 
 @pytest.fixture
-async def consumer(store: Store, js: JetStreamContext, nats_settings: NatsSettings) -> AsyncIterator[EventConsumer]:
+async def consumer(store: Store, nc: NATS, js: JetStreamContext,
+                   nats_settings: NatsSettings) -> AsyncIterator[EventConsumer]:
     await ensure_stream(js, "orders", nats_settings)
-    running = EventConsumer(js, service="catalog", context="orders", handlers=order_handlers(store.service),
+    running = EventConsumer(nc, service="catalog", context="orders", handlers=order_handlers(store.service),
                             settings=nats_settings, nak_delays=(0.1,), max_deliver=3)
     stop = asyncio.Event()
     task = asyncio.create_task(running.run(stop))

@@ -51,9 +51,9 @@ class Running:
         await asyncio.wait_for(self.task, 10)
 
 
-def consumer(js: JetStreamContext, handler: Handler, nats_url: str, **kw: object) -> EventConsumer:
+def consumer(nc: NATS, handler: Handler, nats_url: str, **kw: object) -> EventConsumer:
     return EventConsumer(
-        js,
+        nc,
         service="drillsvc",
         context="drill",
         handlers={"drill.happened": handler, "drill.poisoned": handler},
@@ -68,12 +68,12 @@ async def seen() -> AsyncIterator[list[int]]:
 
 
 async def test_a_consumer_that_was_down_gets_everything_published_meanwhile(
-    js: JetStreamContext, nats_url: str, seen: list[int]
+    js: JetStreamContext, nc: NATS, nats_url: str, seen: list[int]
 ) -> None:
     async def record(event: Envelope) -> None:
         seen.append(event.data["n"])
 
-    running = Running(consumer(js, record, nats_url))
+    running = Running(consumer(nc, record, nats_url))
     await publish(js, *(drill(n) for n in range(10)))
     await eventually(lambda: _count_is(seen, 10))
     await running.halt()
@@ -82,7 +82,7 @@ async def test_a_consumer_that_was_down_gets_everything_published_meanwhile(
     await asyncio.sleep(0.3)
     assert len(seen) == 10
 
-    running = Running(consumer(js, record, nats_url))
+    running = Running(consumer(nc, record, nats_url))
     await eventually(lambda: _count_is(seen, 30))
     await running.halt()
     assert sorted(seen) == list(range(30))
@@ -93,7 +93,7 @@ async def _count_is(items: list[int], n: int) -> bool:
 
 
 async def test_two_replicas_share_the_work_and_never_both_take_an_event(
-    js: JetStreamContext, nats_url: str
+    js: JetStreamContext, nc: NATS, nats_url: str
 ) -> None:
     taken: dict[str, list[int]] = {"a": [], "b": []}
     second_nc = await nats.connect(nats_url)
@@ -106,8 +106,8 @@ async def test_two_replicas_share_the_work_and_never_both_take_an_event(
 
             return take
 
-        a = Running(consumer(js, taker("a"), nats_url, concurrency=8))
-        b = Running(consumer(second_nc.jetstream(), taker("b"), nats_url, concurrency=8))
+        a = Running(consumer(nc, taker("a"), nats_url, concurrency=8))
+        b = Running(consumer(second_nc, taker("b"), nats_url, concurrency=8))
         await publish(js, *(drill(n) for n in range(500)))
         everything = taken["a"]  # alias, re-read in predicate
 
@@ -127,7 +127,7 @@ async def test_two_replicas_share_the_work_and_never_both_take_an_event(
 
 
 async def test_a_poison_event_is_dead_lettered_with_its_reason_and_the_stream_keeps_flowing(
-    js: JetStreamContext, nats_url: str, seen: list[int]
+    js: JetStreamContext, nc: NATS, nats_url: str, seen: list[int]
 ) -> None:
     attempts: Counter[int] = Counter()
 
@@ -137,7 +137,7 @@ async def test_a_poison_event_is_dead_lettered_with_its_reason_and_the_stream_ke
             raise RuntimeError("database said no")
         seen.append(event.data["n"])
 
-    running = Running(consumer(js, fragile, nats_url, max_deliver=3, nak_delays=(0.05,)))
+    running = Running(consumer(nc, fragile, nats_url, max_deliver=3, nak_delays=(0.05,)))
     await publish(js, drill(0), drill(1), drill(2))
     dead = await js.pull_subscribe("fitshop.deadletter.>", durable="ops", stream="DEADLETTER")
     [letter] = await dead.fetch(1, timeout=10)
@@ -153,14 +153,14 @@ async def test_a_poison_event_is_dead_lettered_with_its_reason_and_the_stream_ke
 
 
 async def test_undecodable_data_and_declared_poison_go_straight_to_the_dead_letters(
-    js: JetStreamContext, nats_url: str, seen: list[int]
+    js: JetStreamContext, nc: NATS, nats_url: str, seen: list[int]
 ) -> None:
     async def refuse(event: Envelope) -> None:
         if event.type == "drill.poisoned":
             raise Poison("amount is negative")
         seen.append(event.data["n"])
 
-    running = Running(consumer(js, refuse, nats_url, max_deliver=5))
+    running = Running(consumer(nc, refuse, nats_url, max_deliver=5))
     await js.publish("fitshop.drill.drill.happened", b"{not an envelope")
     await publish(js, drill(7, kind="drill.poisoned"), drill(8))
     dead = await js.pull_subscribe("fitshop.deadletter.>", durable="ops2", stream="DEADLETTER")
@@ -173,7 +173,7 @@ async def test_undecodable_data_and_declared_poison_go_straight_to_the_dead_lett
 
 
 async def test_shutdown_finishes_the_events_in_hand_before_returning(
-    js: JetStreamContext, nats_url: str, seen: list[int]
+    js: JetStreamContext, nc: NATS, nats_url: str, seen: list[int]
 ) -> None:
     started = asyncio.Event()
 
@@ -182,7 +182,7 @@ async def test_shutdown_finishes_the_events_in_hand_before_returning(
         await asyncio.sleep(0.5)
         seen.append(event.data["n"])
 
-    running = Running(consumer(js, slow, nats_url))
+    running = Running(consumer(nc, slow, nats_url))
     await publish(js, drill(1))
     await asyncio.wait_for(started.wait(), 5)
     await running.halt()  # returns only after the handler finished and acked

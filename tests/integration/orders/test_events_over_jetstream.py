@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 import asyncpg
 import nats
 import pytest
+from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
 from fitshop_common.events import Envelope, assert_conforms, decode_envelope
@@ -35,10 +36,15 @@ from tests.support.waiting import eventually
 
 
 @pytest.fixture
-async def js(nats_url: str) -> AsyncIterator[JetStreamContext]:
-    nc = await nats.connect(nats_url)
-    yield nc.jetstream()
-    await nc.drain()
+async def nc(nats_url: str) -> AsyncIterator[NATS]:
+    client = await nats.connect(nats_url)
+    yield client
+    await client.drain()
+
+
+@pytest.fixture
+def js(nc: NATS) -> JetStreamContext:
+    return nc.jetstream()
 
 
 @asynccontextmanager
@@ -63,10 +69,10 @@ async def publish(js: JetStreamContext, *events: Envelope) -> None:
 
 
 async def test_the_replica_follows_catalog_events_keeping_the_newest_version(
-        pool: asyncpg.Pool, js: JetStreamContext, nats_settings: NatsSettings,
+        pool: asyncpg.Pool, nc: NATS, js: JetStreamContext, nats_settings: NatsSettings,
         payment_mock: PaymentMock) -> None:
     service = service_on(pool, payment_mock)
-    consumer = EventConsumer(js, service="orders", context="catalog",
+    consumer = EventConsumer(nc, service="orders", context="catalog",
                              handlers=catalog_handlers(service), settings=nats_settings)
     assert consumer.durable == "orders-catalog"
     await ensure_stream(js, "catalog", nats_settings)
@@ -97,10 +103,10 @@ async def test_the_replica_follows_catalog_events_keeping_the_newest_version(
 
 
 async def test_a_malformed_catalog_event_is_dead_lettered_and_the_stream_flows_on(
-        pool: asyncpg.Pool, js: JetStreamContext, nats_settings: NatsSettings,
+        pool: asyncpg.Pool, nc: NATS, js: JetStreamContext, nats_settings: NatsSettings,
         payment_mock: PaymentMock) -> None:
     service = service_on(pool, payment_mock)
-    consumer = EventConsumer(js, service="orders", context="catalog",
+    consumer = EventConsumer(nc, service="orders", context="catalog",
                              handlers=catalog_handlers(service), settings=nats_settings)
     await ensure_stream(js, "catalog", nats_settings)
     broken = Envelope.new("product.updated", {"product_id": DUMBBELL_ID, "price": "cheap"},

@@ -64,7 +64,7 @@ async def bootstrap(mongo: MongoSettings, nats: NatsSettings,
             consumers = []
             if catalog.consume_orders:
                 consumers.append(EventConsumer(
-                    js, service=PRODUCER, context="orders",
+                    nc, service=PRODUCER, context="orders",
                     handlers=order_handlers(store.service), settings=nats))
             yield Runtime(store.service, store, nc, relay, consumers)
     finally:

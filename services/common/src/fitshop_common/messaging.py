@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -92,11 +94,18 @@ class EventConsumer:
     raises (transient); after `max_deliver` attempts, or at once on `Poison` / undecodable
     data, publish to `fitshop.deadletter.<durable>` with the reason and terminate the message.
     Handlers must be idempotent (see fitshop_common.inbox): delivery is at least once.
+
+    Messages are pulled the way JetStream's own clients "consume" (ADR-13 pull requests):
+    an open request for as many messages as there are free handler slots, topped up before
+    it runs dry and renewed when it expires, so an event costs its delivery and its ack. A
+    per-batch `fetch` would instead cost a probe, a "no messages" answer and a new waiting
+    request for nearly every event of a steady trickle. Replicas' requests all wait on the
+    same durable, which hands each message to one of them.
     """
 
     def __init__(
         self,
-        js: JetStreamContext,
+        nc: NATS,
         *,
         service: str,
         context: str,
@@ -106,8 +115,11 @@ class EventConsumer:
         ack_wait: float = 30.0,
         concurrency: int = 16,
         nak_delays: tuple[float, ...] = (0.2, 1.0, 5.0, 15.0),
+        pull_expires: float = 30.0,
+        heartbeat: float = 1.0,
     ) -> None:
-        self._js = js
+        self._nc = nc
+        self._js = nc.jetstream()
         self._context = context
         self._stream = stream_for(context)
         self.durable = f"{service}-{self._stream.lower()}"
@@ -120,6 +132,11 @@ class EventConsumer:
         self._nak_delays = nak_delays
         self._in_flight: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
+        self._pull_expires = pull_expires
+        self._heartbeat = heartbeat
+        self._inbox = ""
+        self._requested = 0  # messages asked for in open pull requests, not yet delivered
+        self._heard_at = 0.0  # last message, heartbeat or status from the server
 
     async def ensure(self) -> None:
         await ensure_stream(self._js, self._context, self._settings)
@@ -139,36 +156,70 @@ class EventConsumer:
     async def run(self, stop: asyncio.Event) -> None:
         self._stopping = stop
         await self.ensure()
-        sub = await self._js.pull_subscribe_bind(self.durable, self._stream)
+        loop = asyncio.get_running_loop()
+        self._inbox = self._nc.new_inbox()
+        self._requested, self._heard_at = 0, loop.time()
+        sub = await self._nc.subscribe(self._inbox, cb=self._on_message)
         try:
             while not stop.is_set():
-                free = self._free_slots()
-                if free == 0:
-                    await asyncio.sleep(0.005)
+                await self._top_up()
+                if loop.time() - self._heard_at > 3 * self._heartbeat:
+                    # Not even a heartbeat: the server lost our requests (restart, reconnect,
+                    # the consumer recreated). Ask afresh.
+                    self._requested, self._heard_at = 0, loop.time()
                     continue
-                try:
-                    msgs = await sub.fetch(free, timeout=0.5)
-                except (TimeoutError, nats.errors.TimeoutError):
-                    continue
-                except (
-                    nats.errors.ConnectionClosedError,
-                    nats.errors.NoRespondersError,
-                    nats.js.errors.ServiceUnavailableError,
-                    nats.js.errors.APIError,
-                ) as exc:
-                    log.warning("fetch failed (%r); retrying", exc)  # broker away: keep trying
-                    await asyncio.sleep(0.5)
-                    continue
-                for msg in msgs:
-                    await self._slots.acquire()
-                    task = asyncio.create_task(self._process(msg))
-                    self._in_flight.add(task)
-                    task.add_done_callback(self._in_flight.discard)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self._heartbeat)
         finally:
-            # Drain: finish what was fetched (acks go out) before the connection drains.
+            # No new requests; let the server see our interest go (it then drops the waiting
+            # requests), and handle what it had already sent.
+            with contextlib.suppress(nats.errors.Error):
+                await sub.drain()  # type: ignore[no-untyped-call]
             if self._in_flight:
                 await asyncio.gather(*self._in_flight, return_exceptions=True)
-            await sub.unsubscribe()
+
+    async def _top_up(self) -> None:
+        """Ask for more once the open requests cover half the free slots or less."""
+        free = self._free_slots() - self._requested
+        if self._stopping.is_set() or free <= 0 or self._requested > self._concurrency // 2:
+            return
+        request = {"batch": free, "expires": int(self._pull_expires * 1e9),
+                   "idle_heartbeat": int(self._heartbeat * 1e9)}
+        try:
+            await self._nc.publish(f"$JS.API.CONSUMER.MSG.NEXT.{self._stream}.{self.durable}",
+                                   json.dumps(request).encode(), reply=self._inbox)
+        except (nats.errors.ConnectionClosedError, nats.errors.OutboundBufferLimitError) as exc:
+            log.warning("pull request not sent (%r); retrying", exc)  # broker away: keep trying
+            return
+        self._requested += free
+
+    async def _on_message(self, msg: Msg) -> None:
+        """Called for each message on our inbox, one at a time: hand events to handler tasks."""
+        self._heard_at = asyncio.get_running_loop().time()
+        status = (msg.headers or {}).get("Status") if not msg.data else None
+        if status is not None:
+            self._on_status(status, msg.headers or {})
+            return
+        self._requested = max(0, self._requested - 1)
+        await self._slots.acquire()
+        task = asyncio.create_task(self._process(msg))
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+        await self._top_up()
+
+    def _on_status(self, status: str, headers: Mapping[str, str]) -> None:
+        if status == "100":
+            return  # idle heartbeat: the request is alive
+        if status in ("408", "409"):
+            # One request ended (expired, or cut short): forget what it still had to deliver.
+            left = headers.get("Nats-Pending-Messages")
+            self._requested = max(0, self._requested - int(left)) if left else 0
+            if status == "409":
+                log.info("pull request ended by the server",
+                         extra={"durable": self.durable, "reason": headers.get("Description")})
+            return
+        log.warning("unexpected pull status", extra={"durable": self.durable, "status": status,
+                                                      "reason": headers.get("Description")})
 
     def _free_slots(self) -> int:
         return self._concurrency - len(self._in_flight)
@@ -180,6 +231,8 @@ class EventConsumer:
             log.exception("consumer %s could not settle a message", self.durable)
         finally:
             self._slots.release()
+        with contextlib.suppress(nats.errors.Error):
+            await self._top_up()
 
     async def handle(self, msg: Msg) -> None:
         """Settle one message (public so tests can drive it message by message)."""

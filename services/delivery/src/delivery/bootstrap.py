@@ -45,7 +45,7 @@ async def bootstrap(postgres: PostgresSettings | None = None,
             publisher = OutboxPublisher(pool, js)
             service = DeliveryService(lambda: PostgresDeliveryUnitOfWork(pool, publisher),
                                       PostgresDeliveryQueue(pool))
-            orders = EventConsumer(js, service=PRODUCER, context="orders",
+            orders = EventConsumer(nc, service=PRODUCER, context="orders",
                                    handlers=order_event_handlers(service), settings=ns)
             try:
                 yield Runtime(service=service, pool=pool, nc=nc, relay=OutboxRelay(pool, js),

@@ -48,15 +48,14 @@ async def bootstrap(redis: RedisSettings | None = None, nats: NatsSettings | Non
         await queue.ensure()
         nc = await connect(ns, SERVICE)
         try:
-            js = nc.jetstream()
             service = NotificationService(RedisNotificationStore(client))
             dispatcher = EmailDispatcher(queue, SmtpEmailChannel(ms),
                                          max_attempts=ms.email_max_attempts,
                                          tries_per_attempt=ms.email_tries_per_attempt)
             consumers = [
-                EventConsumer(js, service=SERVICE, context="orders", settings=ns,
+                EventConsumer(nc, service=SERVICE, context="orders", settings=ns,
                               handlers=notification_handlers(service, ORDER_EVENTS)),
-                EventConsumer(js, service=SERVICE, context="delivery", settings=ns,
+                EventConsumer(nc, service=SERVICE, context="delivery", settings=ns,
                               handlers=notification_handlers(service, DELIVERY_EVENTS)),
             ]
             yield Runtime(service=service, dispatcher=dispatcher, queue=queue, redis=client,

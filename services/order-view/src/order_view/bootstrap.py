@@ -47,7 +47,7 @@ async def bootstrap(*, redis: RedisSettings, nats: NatsSettings,
             yield Runtime(
                 redis=client, nc=nc, js=js, keys=keys, settings=settings, projection=projection,
                 my_orders=MyOrders(RedisViewReader(client, keys), RedisUpdateFeed(client, keys)),
-                projector=Projector(js, build_consumers(js, projection, nats, settings),
+                projector=Projector(js, build_consumers(nc, projection, nats, settings),
                                     RedisKeyspaces(client, keys),
                                     check_seconds=settings.redis_check_seconds),
             )

@@ -80,9 +80,9 @@ async def bootstrap(
         service = OrdersService(lambda: OrdersUnitOfWork(pool, publisher), payment,
                                 policy=policy_from(settings))
         consumers = [
-            EventConsumer(js, service="orders", context="catalog",
+            EventConsumer(nc, service="orders", context="catalog",
                           handlers=catalog_handlers(service), settings=nats),
-            EventConsumer(js, service="orders", context="delivery",
+            EventConsumer(nc, service="orders", context="delivery",
                           handlers=delivery_handlers(service), settings=nats),
         ]
         try:

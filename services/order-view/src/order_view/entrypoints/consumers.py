@@ -7,6 +7,7 @@ import logging
 from collections.abc import Mapping
 
 import nats.js.errors
+from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from redis.exceptions import RedisError
 
@@ -46,12 +47,12 @@ async def forget_positions(js: JetStreamContext) -> list[str]:
     return forgotten
 
 
-def build_consumers(js: JetStreamContext, projection: Projection, nats: NatsSettings,
+def build_consumers(nc: NATS, projection: Projection, nats: NatsSettings,
                     settings: OrderViewSettings) -> list[EventConsumer]:
     """Durables `order-view-orders` (stream ORDERS) and `order-view-delivery` (stream DELIVERY)."""
     by_type: Mapping[str, Handler] = handlers(projection)
     return [
-        EventConsumer(js, service=SERVICE, context=context,
+        EventConsumer(nc, service=SERVICE, context=context,
                       handlers={t: by_type[t] for t in types},
                       settings=nats, concurrency=settings.consumer_concurrency)
         for context, types in CONTEXTS
