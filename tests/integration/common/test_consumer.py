@@ -189,3 +189,42 @@ async def test_shutdown_finishes_the_events_in_hand_before_returning(
     assert seen == [1]
     info = await js.consumer_info("DRILL", "drillsvc-drill")
     assert info.num_ack_pending == 0 and info.num_pending == 0
+
+
+async def test_an_event_published_after_the_open_pull_request_expired_still_arrives(
+    js: JetStreamContext, nc: NATS, nats_url: str, seen: list[int]
+) -> None:
+    async def record(event: Envelope) -> None:
+        seen.append(event.data["n"])
+
+    running = Running(consumer(nc, record, nats_url, pull_expires=0.4, heartbeat=0.1))
+    await asyncio.sleep(1.5)  # several requests expired (408) and were renewed meanwhile
+    await publish(js, drill(1))
+    await eventually(lambda: _count_is(seen, 1), timeout=5)
+    await running.halt()
+
+
+@pytest.mark.slow
+async def test_after_a_broker_crash_the_consumer_asks_again_and_misses_nothing(
+    js: JetStreamContext, nc: NATS, nats_url: str, seen: list[int],
+    nats_server,  # type: ignore[no-untyped-def]
+) -> None:
+    async def record(event: Envelope) -> None:
+        seen.append(event.data["n"])
+
+    running = Running(consumer(nc, record, nats_url, heartbeat=0.2))
+    await publish(js, drill(1))
+    await eventually(lambda: _count_is(seen, 1))
+    # Killed, the server cannot tell anyone (no "409 Server Shutdown"): its waiting pull
+    # requests are simply gone, and only the missing heartbeats say so.
+    await asyncio.to_thread(nats_server.kill)
+    await asyncio.to_thread(nats_server.start)
+    await eventually(lambda: _reconnected(nc), timeout=20)
+    await publish(js, *(drill(n) for n in range(2, 6)))
+    await eventually(lambda: _count_is(seen, 5), timeout=20)
+    await running.halt()
+    assert sorted(seen) == [1, 2, 3, 4, 5]
+
+
+async def _reconnected(nc: NATS) -> bool:
+    return nc.is_connected
