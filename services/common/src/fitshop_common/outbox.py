@@ -39,6 +39,7 @@ BACKLOG = Gauge("fitshop_outbox_backlog", "Outbox rows not yet published")
 PUBLISHED = Counter("fitshop_outbox_published_total", "Outbox rows published to JetStream")
 
 ACK_SECONDS = 2.0
+STALL_SECONDS = 0.05
 
 PUBLISH_ERRORS = (
     nats.errors.TimeoutError,
@@ -47,6 +48,7 @@ PUBLISH_ERRORS = (
     nats.errors.OutboundBufferLimitError,
     nats.js.errors.ServiceUnavailableError,
     nats.js.errors.APIError,
+    nats.js.errors.TooManyStalledMsgsError,
     asyncio.TimeoutError,
     ConnectionError,
 )
@@ -82,8 +84,10 @@ async def add_to_outbox(conn: asyncpg.Connection, events: Sequence[Envelope]) ->
 class OutboxPublisher:
     """Publishes each committed transaction's events at once, and marks them published in batches.
 
-    `send` is called by the unit of work after its commit: it never waits and never fails the
-    caller. A message whose ack does not come stays unpublished in the outbox for the relay.
+    `send` is called by the unit of work after its commit: it hands the messages to the NATS
+    client at once (so they leave with the next write, not after the request's answer) and
+    waits for their acks in a task of its own; it never fails the caller. A message whose ack
+    does not come stays unpublished in the outbox for the relay.
     Marking waits `mark_delay` seconds so that one UPDATE covers the acks of a busy moment.
     """
 
@@ -95,19 +99,26 @@ class OutboxPublisher:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._marking: asyncio.Task[None] | None = None
 
-    def send(self, messages: Sequence[OutboxMessage]) -> None:
+    async def send(self, messages: Sequence[OutboxMessage]) -> None:
         if not messages:
             return
-        task = asyncio.create_task(self._publish(messages))
-        self._in_flight.add(task)
-        task.add_done_callback(self._in_flight.discard)
-
-    async def _publish(self, messages: Sequence[OutboxMessage]) -> None:
         acks: list[asyncio.Future[Any]] = []
         try:
             for m in messages:  # one connection keeps them in order in the stream
+                # A request never waits on the broker's backlog: the relay is there for that.
                 acks.append(await self._js.publish_async(m.subject, m.payload,
+                                                         wait_stall=STALL_SECONDS,
                                                          headers=m.nats_headers()))
+        except PUBLISH_ERRORS as exc:
+            log.info("event not sent at commit; the outbox relay will send it",
+                     extra={"error": repr(exc)})
+        task = asyncio.create_task(self._confirm(messages[:len(acks)], acks))
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+
+    async def _confirm(self, messages: Sequence[OutboxMessage],
+                       acks: list[asyncio.Future[Any]]) -> None:
+        try:
             for m, ack in zip(messages, acks, strict=True):
                 await asyncio.wait_for(ack, ACK_SECONDS)
                 self._acked.append(m.id)

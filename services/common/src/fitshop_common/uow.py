@@ -50,7 +50,7 @@ class PostgresUnitOfWork:
         await self._tx.commit()
         self._committed = True
         if self._publisher is not None:
-            self._publisher.send(messages)
+            await self._publisher.send(messages)
 
     async def __aexit__(
         self,
