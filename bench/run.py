@@ -19,7 +19,11 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 ANALYSIS = Path(__file__).with_name("analysis.md")
 
 # Each section is a module in bench/ with `measure(state: Path, seconds: int) -> dict[str, float]`.
-SECTIONS = ["orders_bench", "view_latency"]
+SECTIONS = ["orders_bench"]
+VIEW = "view_latency"
+VIEW_RUNS = 3
+"""The view's tail at 100/s swings with the VM's neighbours (steal): the goal is judged on the
+median of this many runs, and every run is shown."""
 BELOW_SATURATION = "view_latency_at_50_per_s"
 
 
@@ -33,8 +37,12 @@ def run(seconds: int) -> dict[str, Any]:
             except ModuleNotFoundError:
                 continue
             results[name] = module.measure(Path(tmp) / name, seconds)
-        # The same path with the machine not saturated: what the design costs, not the cores.
         from bench import view_latency
+
+        runs = [view_latency.measure(Path(tmp) / f"{VIEW}-{n}", seconds) for n in range(VIEW_RUNS)]
+        results[f"{VIEW}_runs"] = runs
+        results[VIEW] = sorted(runs, key=lambda r: r["p99_ms"])[len(runs) // 2]
+        # The same path with the machine not saturated: what the design costs, not the cores.
 
         results[BELOW_SATURATION] = view_latency.measure(Path(tmp) / BELOW_SATURATION, seconds,
                                                          rate=50.0)
@@ -49,13 +57,18 @@ def ratios(results: dict[str, Any]) -> dict[str, tuple[float, str]]:
             results["orders_bench"]["orders_per_s"] / raw["pg_insert_tps"],
             "goal ≥ 0.20",
         )
-    if "view_latency" in results:
-        view = results["view_latency"]
+    if VIEW in results:
+        view = results[VIEW]
         # the goal is set at 100 orders/s: say so when the machine placed fewer
-        out["view p99 ÷ raw JetStream RTT p99"] = (
+        out["view p99 ÷ raw JetStream RTT p99 (median run)"] = (
             view["p99_ms"] / raw["rtt_p99_ms"],
             f"goal ≤ 30; at {view['achieved_rate']:.0f} of {view['rate_per_s']:.0f} orders/s",
         )
+        for n, each in enumerate(results.get(f"{VIEW}_runs", []), 1):
+            out[f"view p99 ÷ raw JetStream RTT p99, run {n}"] = (
+                each["p99_ms"] / raw["rtt_p99_ms"],
+                f"CPU steal {100 * each['cpu_steal_share']:.1f} %",
+            )
     if BELOW_SATURATION in results:
         out["view p99 ÷ raw JetStream RTT p99, at 50 orders/s"] = (
             results[BELOW_SATURATION]["p99_ms"] / raw["rtt_p99_ms"],
@@ -83,7 +96,15 @@ def render(results: dict[str, Any], seconds: int) -> str:
         f"| Litestar hello world on granian, 1 worker (wrk, 64 connections) | {raw['http_hello_rps']:.0f} req/s |",
         "",
     ]
-    for name in [*SECTIONS, BELOW_SATURATION]:
+    runs = results.get(f"{VIEW}_runs", [])
+    if runs:
+        lines += [f"## {VIEW}: the {len(runs)} runs at 100 orders/s", "",
+                  "| run | p50 ms | p99 ms | max ms | CPU busy | CPU steal |", "|---|---|---|---|---|---|"]
+        lines += [f"| {n} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['max_ms']:.2f} |"
+                  f" {100 * r['cpu_busy_share']:.0f} % | {100 * r['cpu_steal_share']:.1f} % |"
+                  for n, r in enumerate(runs, 1)]
+        lines += ["", f"The `{VIEW}` table below is the median run (by p99).", ""]
+    for name in [*SECTIONS, VIEW, BELOW_SATURATION]:
         if name in results:
             lines += [f"## {name}", "", "| figure | value |", "|---|---|"]
             lines += [

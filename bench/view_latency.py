@@ -163,11 +163,13 @@ async def _load(orders_url: str, view_url: str, redis_url: str, nats_url: str, t
     del post_ms[:], send_lag_ms[:]
     post_failed = gets = 0
     cpu_before = {name: cpu_seconds(pid) for name, pid in processes.items()}
+    steal_before = machine_ticks()
     client_before, wall_before = time.process_time(), time.perf_counter()
     ids, begin, last_201 = await phase(int(seconds * rate))
     wall = time.perf_counter() - wall_before
     client_cpu = time.process_time() - client_before
     cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in processes.items()}
+    steal_after = machine_ticks()
     await post.aclose()
     await view.aclose()
     await asyncio.sleep(0.2)
@@ -207,7 +209,17 @@ async def _load(orders_url: str, view_url: str, redis_url: str, nats_url: str, t
     for name, used in {**cpu, "bench_client": client_cpu}.items():
         figures[f"cpu_ms_per_order_{name}"] = 1000 * used / orders
     figures["cpu_busy_share"] = (sum(cpu.values()) + client_cpu) / (wall * (os.cpu_count() or 1))
+    # Time the hypervisor gave our vCPUs to someone else: not ours to spend, and it shows up
+    # as latency. Noisy neighbours on a shared VM make the tail vary from run to run.
+    steal, total = (after - before for before, after in zip(steal_before, steal_after, strict=True))
+    figures["cpu_steal_share"] = steal / total if total else 0.0
     return figures
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(steal, all) CPU ticks of the whole machine so far (/proc/stat)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return fields[7], sum(fields[:8])
 
 
 def _host_port(url: str) -> tuple[str, int]:
