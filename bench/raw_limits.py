@@ -143,7 +143,7 @@ def granian_hello_rps(state: Path, seconds: int) -> float:
         wrk = shutil.which("wrk")
         if wrk is None:
             raise RuntimeError(
-                "wrk missing: apt-get install -y wrk (make servers installs it as root)"
+                "wrk missing: make servers installs it (as root), or apt-get install -y wrk"
             )
         out = subprocess.run(
             [wrk, "-t2", "-c64", f"-d{seconds}s", f"http://127.0.0.1:{port}/hello"],

@@ -89,6 +89,22 @@ def redis_server() -> Path:
     return found
 
 
+DEBIAN_TOOLS = {"wrk": "wrk", "shellcheck": "shellcheck"}
+"""Command → Debian package of the tools `make bench` (wrk) and `make test` (shellcheck) run."""
+
+
+@functools.cache
+def debian_tool(command: str) -> Path:
+    """A command from PATH, installed from its Debian package (DEBIAN_TOOLS) when we can."""
+    found = _which(command)
+    if found is None:
+        _apt_install(DEBIAN_TOOLS[command])
+        found = _which(command)
+    if found is None:
+        raise InstallError(f"{command} not found after installing {DEBIAN_TOOLS[command]}")
+    return found
+
+
 @functools.cache
 def nats_server() -> Path:
     """nats-server from PATH, else the cache, else built there with `go install`."""
@@ -125,6 +141,7 @@ def install_all() -> dict[str, tuple[Path, float]]:
         ("redis-server", redis_server),
         ("nats-server", nats_server),
         ("mongo", lambda: mongo_server()[1]),
+        *((tool, functools.partial(debian_tool, tool)) for tool in DEBIAN_TOOLS),
     ]
     for name, step in steps:
         started = time.perf_counter()
