@@ -113,12 +113,15 @@ async def _load(orders_url: str, view_url: str, redis_url: str, nats_url: str, t
         send_lag_ms.append((sent - due) * 1000)
         try:
             status, body = await post.request("POST", "/api/v1/orders", ORDER, JSON)
-        except (OSError, h11.ProtocolError):
+        except (OSError, h11.ProtocolError) as exc:
             post_failed += 1
+            print(json.dumps({"post_failed": repr(exc)}), file=sys.stderr)
             return
         answered = time.perf_counter()
         if status != 201:
             post_failed += 1
+            print(json.dumps({"post_failed": status, "body": body.decode(errors="replace")}),
+                  file=sys.stderr)
             return
         post_ms.append((answered - sent) * 1000)
         order_id = json.loads(body)["id"]
