@@ -1,5 +1,5 @@
-"""Fault drills reuse the integration fixtures (signer, JWKS server, order stream)."""
+"""Fault drills reuse the integration fixtures (the order stream; tests/conftest.py has the rest)."""
 
-from tests.integration.delivery.conftest import js, jwks, signer
+from tests.integration.delivery.conftest import js
 
-__all__ = ["js", "jwks", "signer"]
+__all__ = ["js"]

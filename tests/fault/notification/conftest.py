@@ -1,5 +1,5 @@
-"""Fault drills reuse the integration fixtures (signer, JWKS server, streams, SMTP server)."""
+"""Fault drills reuse the integration fixtures (streams, SMTP server)."""
 
-from tests.integration.notification.conftest import js, jwks, signer, smtp
+from tests.integration.notification.conftest import js, smtp
 
-__all__ = ["js", "jwks", "signer", "smtp"]
+__all__ = ["js", "smtp"]

@@ -4,12 +4,8 @@ from tests.integration.order_view.conftest import (  # noqa: F401 - fixtures are
     app,
     client,
     js,
-    jwks,
     jwt,
-    nats_settings,
-    nc,
     redis,
     redis_settings,
-    signer,
     view_settings,
 )

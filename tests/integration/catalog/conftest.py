@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import nats
 import pytest
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
@@ -20,21 +19,9 @@ def mongo(mongo_url: str) -> MongoSettings:
 
 
 @pytest.fixture
-def nats_settings(nats_url: str) -> NatsSettings:
-    return NatsSettings(nats_url=nats_url)
-
-
-@pytest.fixture
 async def store(mongo: MongoSettings) -> AsyncIterator[Store]:
     async with open_store(mongo) as opened:
         yield opened
-
-
-@pytest.fixture
-async def nc(nats_url: str) -> AsyncIterator[NATS]:
-    client = await nats.connect(nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
-    yield client
-    await client.close()
 
 
 @pytest.fixture

@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import asyncpg
-import nats
 import pytest
-from nats.aio.client import Client as NATS
 
 from fitshop_common.migrate import migrate, package_migrations
 
@@ -22,10 +20,3 @@ async def db(pg_url: str) -> AsyncIterator[asyncpg.Pool]:
     assert pool is not None
     yield pool
     await pool.close()
-
-
-@pytest.fixture
-async def nc(nats_url: str) -> AsyncIterator[NATS]:
-    client = await nats.connect(nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
-    yield client
-    await client.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import asyncpg
 import nats
@@ -13,18 +13,7 @@ from nats.js import JetStreamContext
 from fitshop_common.messaging import ensure_stream
 from fitshop_common.settings import NatsSettings
 from tests.integration.delivery.harness import Running, running_delivery
-from tests.support.tokens import JwksServer, Signer
-
-
-@pytest.fixture(scope="session")
-def signer() -> Signer:
-    return Signer()
-
-
-@pytest.fixture(scope="session")
-def jwks(signer: Signer) -> Iterator[JwksServer]:
-    with JwksServer(signer).running() as server:
-        yield server
+from tests.support.tokens import JwksServer
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from fitshop_common.messaging import ensure_stream
 from fitshop_common.settings import NatsSettings
 from fitshop_devstack.probes import free_port
 from notification.settings import MailSettings
-from tests.integration.delivery.conftest import jwks, signer
 from tests.integration.notification.harness import (
     Running,
     SmtpSink,
@@ -21,8 +20,6 @@ from tests.integration.notification.harness import (
     running_notification,
 )
 from tests.support.tokens import JwksServer
-
-__all__ = ["jwks", "signer"]
 
 
 @pytest.fixture

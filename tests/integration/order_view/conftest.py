@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx2
-import nats
 import pytest
 from litestar import Litestar
 from nats.aio.client import Client as NATS
@@ -18,28 +17,12 @@ from fitshop_common.settings import JwtSettings, NatsSettings, RedisSettings
 from order_view.entrypoints.http import create_app
 from order_view.settings import OrderViewSettings
 from tests.integration.order_view.support import running
-from tests.support.tokens import AUDIENCE, ISSUER, JwksServer, Signer
-
-
-@pytest.fixture(scope="session")
-def signer() -> Signer:
-    return Signer()
-
-
-@pytest.fixture(scope="session")
-def jwks(signer: Signer) -> Iterator[JwksServer]:
-    with JwksServer(signer).running() as server:
-        yield server
+from tests.support.tokens import AUDIENCE, ISSUER, JwksServer
 
 
 @pytest.fixture
 def jwt(jwks: JwksServer) -> JwtSettings:
     return JwtSettings(jwks_url=jwks.url, jwt_issuer=ISSUER, jwt_audience=AUDIENCE)
-
-
-@pytest.fixture
-def nats_settings(nats_url: str) -> NatsSettings:
-    return NatsSettings(nats_url=nats_url)
 
 
 @pytest.fixture
@@ -57,13 +40,6 @@ async def redis(redis_url: str) -> AsyncIterator[Redis]:
     client = Redis.from_url(redis_url)
     yield client
     await client.aclose()
-
-
-@pytest.fixture
-async def nc(nats_url: str) -> AsyncIterator[NATS]:
-    client = await nats.connect(nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.1)
-    yield client
-    await client.close()
 
 
 @pytest.fixture

@@ -20,17 +20,6 @@ from tests.integration.orders.served import PaymentMock
 from tests.support.tokens import AUDIENCE, ISSUER, JwksServer, Signer
 
 
-@pytest.fixture(scope="session")
-def signer() -> Signer:
-    return Signer()
-
-
-@pytest.fixture(scope="session")
-def jwks(signer: Signer) -> Iterator[JwksServer]:
-    with JwksServer(signer).running() as server:
-        yield server
-
-
 @pytest.fixture
 def customer(signer: Signer) -> dict[str, str]:
     return {"Authorization": f"Bearer {signer.token('alice', ['customer'], email='alice@example.com')}"}
@@ -48,11 +37,6 @@ async def pool(orders_postgres: PostgresSettings) -> AsyncIterator[asyncpg.Pool]
     pool = await create_pool(orders_postgres)
     yield pool
     await pool.close()
-
-
-@pytest.fixture
-def nats_settings(nats_url: str) -> NatsSettings:
-    return NatsSettings(nats_url=nats_url)
 
 
 @pytest.fixture(scope="session")

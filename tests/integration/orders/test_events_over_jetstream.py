@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import asyncpg
-import nats
 import pytest
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
@@ -33,13 +32,6 @@ from tests.integration.orders.scenario import (
 )
 from tests.integration.orders.served import PaymentMock
 from tests.support.waiting import eventually
-
-
-@pytest.fixture
-async def nc(nats_url: str) -> AsyncIterator[NATS]:
-    client = await nats.connect(nats_url)
-    yield client
-    await client.drain()
 
 
 @pytest.fixture
