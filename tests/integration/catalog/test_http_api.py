@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -17,17 +17,6 @@ from tests.support.tokens import JwksServer, Signer
 PROBLEM = "application/problem+json"
 PRODUCT_KEYS = {"id", "sku", "name", "description", "category", "price", "stock", "oversold",
                 "version", "created_at", "updated_at"}
-
-
-@pytest.fixture(scope="module")
-def signer() -> Signer:
-    return Signer()
-
-
-@pytest.fixture(scope="module")
-def jwks(signer: Signer) -> Iterator[JwksServer]:
-    with JwksServer(signer).running() as server:
-        yield server
 
 
 @pytest.fixture
