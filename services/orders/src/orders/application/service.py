@@ -184,18 +184,20 @@ class OrdersService:
                 return self._result_for(current)
 
     async def _settle_approved(self, order: Order, payment: Payment) -> PlaceOrderResult:
-        """Place the order with its payment in one transaction, or refund a payment nobody can take."""
+        """Place the order with its payment in one transaction, or refund a payment nobody can take.
+
+        Usually nothing touched the order while it was paid, so it is placed without reading it
+        again (a retry or the reconciler would have moved its version); otherwise the stored,
+        locked order decides.
+        """
         try:
             async with self._uow() as uow:
-                if (placed := await self._place_unchanged(uow, order, payment)) is not None:
+                placed = await self._place(uow, order, payment, expected_version=order.version)
+                if placed is not None:
                     return placed
                 current = await self._locked(uow, order.id)
-                if current.can_accept(payment):
-                    current.record_approved_payment(payment, self._clock())
-                    await uow.orders.save(current)
-                    uow.publish(*(to_envelope(e) for e in current.events))
-                    await uow.commit()
-                    return Placed(current)
+                if (placed := await self._place(uow, current, payment)) is not None:
+                    return placed
                 if current.payment is not None and current.payment.id == payment.id:
                     return self._result_for(current)  # the reconciler got there first
                 await uow.refunds_due.add(current.id, payment)
@@ -210,15 +212,14 @@ class OrdersService:
         await self._refund_due(payment)
         return self._result_for(current)
 
-    async def _place_unchanged(self, uow: UnitOfWork, order: Order,
-                               payment: Payment) -> Placed | None:
-        """The usual case, without reading the order again: nothing touched it while it was paid
-        (a retry or the reconciler would have moved its version). None: decide on the stored one."""
-        paid_version = order.version
+    async def _place(self, uow: UnitOfWork, order: Order, payment: Payment, *,
+                     expected_version: int | None = None) -> Placed | None:
+        """PLACED with its payment and order.placed, committed; None if `order` cannot take the
+        payment or (optimistic, with `expected_version`) the stored order moved meanwhile."""
         if not order.can_accept(payment):
             return None
         order.record_approved_payment(payment, self._clock())
-        if not await uow.orders.save(order, expected_version=paid_version):
+        if not await uow.orders.save(order, expected_version=expected_version):
             return None
         uow.publish(*(to_envelope(e) for e in order.events))
         await uow.commit()
