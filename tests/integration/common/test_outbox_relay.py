@@ -67,6 +67,10 @@ async def test_events_roll_back_with_their_transaction(db: asyncpg.Pool) -> None
     assert await db.fetchval("SELECT count(*) FROM outbox") == 0
 
 
+async def _stream_has(js: JetStreamContext, count: int) -> bool:
+    return bool((await js.stream_info("DRILL")).state.messages == count)
+
+
 async def commit_events(pool: asyncpg.Pool, publisher: OutboxPublisher | None,
                         events: list[Envelope]) -> None:
     async with PostgresUnitOfWork(pool, publisher) as uow:
@@ -80,11 +84,7 @@ async def test_committed_events_are_published_at_once_and_marked_without_any_rel
     publisher = OutboxPublisher(db, js, mark_delay=0.01)
     events = [drill_event(n) for n in range(3)]
     await commit_events(db, publisher, events)
-
-    async def all_there() -> bool:
-        return (await js.stream_info("DRILL")).state.messages == 3
-
-    await eventually(all_there, timeout=5.0)
+    await eventually(lambda: _stream_has(js, 3), timeout=5.0)
     assert await stream_ids(js) == [e.id for e in events]
     await eventually(lambda: _backlog_is_empty(db), timeout=5.0)
     await publisher.aclose()
@@ -122,10 +122,6 @@ async def test_an_event_both_paths_send_is_stored_once(
     await publisher.aclose()
     assert await stream_ids(js) == [e.id for e in events]
     assert await _backlog_is_empty(db)
-
-
-async def _stream_has(js: JetStreamContext, count: int) -> bool:
-    return bool((await js.stream_info("DRILL")).state.messages == count)
 
 
 @pytest.mark.slow
