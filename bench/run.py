@@ -22,8 +22,8 @@ ANALYSIS = Path(__file__).with_name("analysis.md")
 SECTIONS = ["orders_bench"]
 VIEW = "view_latency"
 VIEW_RUNS = 3
-"""The view's tail at 100/s swings with the VM's neighbours (steal): the goal is judged on the
-median of this many runs, and every run is shown."""
+"""The view's tail at 100/s swings with the VM's neighbours (steal): the phase runs this many
+times, every run is shown, and the goal is judged on the worst of them."""
 BELOW_SATURATION = "view_latency_at_50_per_s"
 
 
@@ -41,12 +41,17 @@ def run(seconds: int) -> dict[str, Any]:
 
         runs = [view_latency.measure(Path(tmp) / f"{VIEW}-{n}", seconds) for n in range(VIEW_RUNS)]
         results[f"{VIEW}_runs"] = runs
-        results[VIEW] = sorted(runs, key=lambda r: r["p99_ms"])[len(runs) // 2]
+        results[VIEW] = worst(runs)
         # The same path with the machine not saturated: what the design costs, not the cores.
 
         results[BELOW_SATURATION] = view_latency.measure(Path(tmp) / BELOW_SATURATION, seconds,
                                                          rate=50.0)
     return results
+
+
+def worst(runs: list[dict[str, float]]) -> dict[str, float]:
+    """The run the goal is judged on: the one with the highest p99, so no lucky run hides a bad one."""
+    return max(runs, key=lambda r: r["p99_ms"])
 
 
 def ratios(results: dict[str, Any]) -> dict[str, tuple[float, str]]:
@@ -60,7 +65,7 @@ def ratios(results: dict[str, Any]) -> dict[str, tuple[float, str]]:
     if VIEW in results:
         view = results[VIEW]
         # the goal is set at 100 orders/s: say so when the machine placed fewer
-        out["view p99 ÷ raw JetStream RTT p99 (median run)"] = (
+        out["view p99 ÷ raw JetStream RTT p99 (worst run)"] = (
             view["p99_ms"] / raw["rtt_p99_ms"],
             f"goal ≤ 30; at {view['achieved_rate']:.0f} of {view['rate_per_s']:.0f} orders/s",
         )
@@ -103,7 +108,7 @@ def render(results: dict[str, Any], seconds: int) -> str:
         lines += [f"| {n} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['max_ms']:.2f} |"
                   f" {100 * r['cpu_busy_share']:.0f} % | {100 * r['cpu_steal_share']:.1f} % |"
                   for n, r in enumerate(runs, 1)]
-        lines += ["", f"The `{VIEW}` table below is the median run (by p99).", ""]
+        lines += ["", f"The `{VIEW}` table below is the worst run (by p99), the one judged.", ""]
     for name in [*SECTIONS, VIEW, BELOW_SATURATION]:
         if name in results:
             lines += [f"## {name}", "", "| figure | value |", "|---|---|"]

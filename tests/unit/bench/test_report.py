@@ -1,4 +1,4 @@
-"""`make bench` reports: the view goal is judged on the median run, and every run is shown."""
+"""`make bench` reports: the view goal is judged on the worst run, and every run is shown."""
 
 from __future__ import annotations
 
@@ -19,13 +19,18 @@ def results() -> dict[str, Any]:
                 "publish_per_s": 15_000.0, "http_hello_rps": 9_000.0},
         "orders_bench": {"orders_per_s": 200.0},
         "view_latency_runs": runs,
-        "view_latency": sorted(runs, key=lambda r: r["p99_ms"])[1],
+        "view_latency": run.worst(runs),
     }
 
 
-def test_the_view_ratio_is_the_median_run_s_p99_over_the_raw_rtt_p99() -> None:
+def test_the_judged_run_is_the_one_with_the_highest_p99() -> None:
+    runs = [view_run(12.0, 0.01), view_run(40.0, 0.08), view_run(15.0, 0.02)]
+    assert run.worst(runs) is runs[1]
+
+
+def test_the_view_ratio_is_the_worst_run_s_p99_over_the_raw_rtt_p99() -> None:
     found = run.ratios(results())
-    assert found["view p99 ÷ raw JetStream RTT p99 (median run)"][0] == 15.0 / 0.5
+    assert found["view p99 ÷ raw JetStream RTT p99 (worst run)"][0] == 40.0 / 0.5
     assert found["view p99 ÷ raw JetStream RTT p99, run 1"] == (80.0, "CPU steal 8.0 %")
     assert found["orders/s ÷ raw PostgreSQL insert tps"][0] == 0.02
 
@@ -34,4 +39,4 @@ def test_the_report_lists_every_run_with_its_steal() -> None:
     text = run.render(results(), seconds=30)
     assert "| 1 | 13.33 | 40.00 | 80.00 | 70 % | 8.0 % |" in text
     assert "| 3 | 5.00 | 15.00 | 30.00 | 70 % | 2.0 % |" in text
-    assert "| view p99 ÷ raw JetStream RTT p99 (median run) | 30.000 |" in text
+    assert "| view p99 ÷ raw JetStream RTT p99 (worst run) | 80.000 |" in text
