@@ -28,12 +28,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-pytest.importorskip("orders.entrypoints.http", reason="services/orders is not importable yet")
-pytest.importorskip("edge.app", reason="services/edge is not importable yet")
-
 import httpx2 as httpx
+import pytest
 from joserfc.jwk import RSAKey
 
 from fitshop_devstack import probes
