@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.payment_gateway.fuzzing import schemathesis_run
-from tests.integration.payment_gateway.granian_process import GranianProcess
+from tests.support.fuzzing import schemathesis_run
+from tests.support.granian import GranianProcess
 from tests.support.tokens import AUDIENCE, ISSUER, JwksServer, Signer
 
 

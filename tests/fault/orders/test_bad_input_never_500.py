@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +13,7 @@ from fitshop_common.postgres import create_pool
 from fitshop_common.settings import PostgresSettings
 from tests.integration.orders.scenario import seed_replica
 from tests.integration.orders.served import PaymentMock, ServedOrders, orders_env
-from tests.support.granian import REPO
+from tests.support.fuzzing import schemathesis_run
 from tests.support.tokens import JwksServer, Signer
 
 
@@ -37,17 +35,9 @@ async def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(
     pool = await create_pool(PostgresSettings(database_url=database, database_pool_min=1))
     await seed_replica(pool)
     token = signer.token("alice", ["customer"], exp=2_000_000_000)  # outlives the run
-    report = tmp_path / "schemathesis.txt"
-    run = subprocess.run(
-        [str(Path(sys.executable).parent / "schemathesis"), "run",
-         f"{served_orders.url}/schema/openapi.json",
-         "--header", f"Authorization: Bearer {token}",
-         "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,"
-                     "response_schema_conformance",
-         "--max-time", "25", "--request-timeout", "10", "--seed", "7"],
-        cwd=REPO, capture_output=True, text=True, timeout=240,
-    )
-    report.write_text(run.stdout + run.stderr)
+    run = schemathesis_run(served_orders.url, headers={"Authorization": f"Bearer {token}"},
+                           max_time=25, report_dir=tmp_path / "report",
+                           config_file=Path(__file__).with_name("schemathesis.toml"))
     stuck = await pool.fetchval("SELECT count(*) FROM orders WHERE status = 'PAYMENT_PENDING'")
     await pool.close()
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]

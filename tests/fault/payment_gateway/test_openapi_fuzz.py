@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.payment_gateway.fuzzing import schemathesis_run
-from tests.integration.payment_gateway.granian_process import GranianProcess
+from tests.support.fuzzing import schemathesis_run
+from tests.support.granian import GranianProcess
 
 
 @pytest.mark.slow

@@ -20,6 +20,7 @@ from fitshop_common.errors import EXCEPTION_HANDLERS
 from fitshop_common.health import Health, HealthController
 from fitshop_common.logs import configure_logging
 from fitshop_common.middleware import correlation_middleware
+from fitshop_common.openapi import StrictStructSchemaPlugin
 from fitshop_common.security import TokenVerifier, provide_principal
 from fitshop_common.settings import JwtSettings, ServiceSettings
 from fitshop_common.workers import Workers
@@ -103,7 +104,7 @@ def create_service_app(
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[correlation_middleware, metrics.middleware],
         request_max_body_size=settings.max_body_bytes,
-        plugins=list(plugins),
+        plugins=[StrictStructSchemaPlugin(), *plugins],
         logging_config=None,  # ours (JSON, see configure_logging) stays in charge
         openapi_config=OpenAPIConfig(
             title=f"fitshop {settings.service_name}",

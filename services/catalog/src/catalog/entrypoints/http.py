@@ -12,7 +12,6 @@ import msgspec
 from litestar import Controller, Litestar, Request, Response, delete, get, patch, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 from msgspec import UNSET, Meta, UnsetType
 
@@ -44,7 +43,6 @@ from catalog.domain.product import (
     ProductDetails,
     ProductIsDeleted,
 )
-from catalog.entrypoints.openapi import StrictStructSchemaPlugin
 from catalog.settings import CatalogSettings, catalog_settings
 from fitshop_common.app import create_service_app
 from fitshop_common.errors import (
@@ -58,6 +56,7 @@ from fitshop_common.errors import (
     app_error_handler,
 )
 from fitshop_common.messaging import nats_check
+from fitshop_common.openapi import ProblemResponses
 from fitshop_common.security import TokenVerifier, require_role
 from fitshop_common.settings import (
     MongoSettings,
@@ -180,12 +179,10 @@ def catalog_error_handler(request: Request[Any, Any, Any],
     return app_error_handler(request, to_app_error(exc))
 
 
-def _problems(*codes: int) -> dict[int, ResponseSpec]:
-    titles = {400: "Unreadable request", 401: "No or bad bearer token", 403: "Not a seller",
-              404: "No such product", 409: "SKU taken, or the product changed meanwhile",
-              422: "Invalid input (field errors)", 503: "Busy; retry"}
-    return {code: ResponseSpec(data_container=Problem, description=titles[code],
-                               media_type="application/problem+json") for code in codes}
+PROBLEMS = ProblemResponses({
+    400: "Unreadable request", 401: "No or bad bearer token", 403: "Not a seller",
+    404: "No such product", 409: "SKU taken, or the product changed meanwhile",
+    422: "Invalid input (field errors)", 503: "Busy; retry"})
 
 
 SELLER = [require_role("seller")]
@@ -199,7 +196,7 @@ class ProductController(Controller):
     tags = ["products"]
     exception_handlers = {CatalogError: catalog_error_handler, DomainError: catalog_error_handler}
 
-    @get("/", operation_id="listProducts", responses=_problems(400, 422))
+    @get("/", operation_id="listProducts", responses=PROBLEMS(400, 422))
     async def list_products(
         self,
         catalog: NamedDependency[CatalogService],
@@ -222,7 +219,7 @@ class ProductController(Controller):
         return ProductPageBody(items=[ProductBody.of(p) for p in page.items],
                                next_cursor=encode_cursor(page.next))
 
-    @get("/{product_id:str}", operation_id="getProduct", responses=_problems(404))
+    @get("/{product_id:str}", operation_id="getProduct", responses=PROBLEMS(404))
     async def get_product(
         self, catalog: NamedDependency[CatalogService], product_id: FromPath[str]
     ) -> ProductBody:
@@ -230,7 +227,7 @@ class ProductController(Controller):
         return ProductBody.of(await catalog.get(product_id))
 
     @post("/", operation_id="registerProduct", guards=SELLER, security=BEARER,
-          responses=_problems(400, 401, 403, 409, 422))
+          responses=PROBLEMS(400, 401, 403, 409, 422))
     async def register_product(
         self, catalog: NamedDependency[CatalogService], data: JSONBody[RegisterProductRequest]
     ) -> Response[ProductBody]:
@@ -242,7 +239,7 @@ class ProductController(Controller):
                         headers={"Location": f"/api/v1/products/{product.id}"})
 
     @patch("/{product_id:str}", operation_id="updateProduct", guards=SELLER, security=BEARER,
-           responses=_problems(400, 401, 403, 404, 409, 422))
+           responses=PROBLEMS(400, 401, 403, 404, 409, 422))
     async def update_product(
         self, catalog: NamedDependency[CatalogService], product_id: FromPath[str],
         data: JSONBody[UpdateProductRequest],
@@ -259,7 +256,7 @@ class ProductController(Controller):
         return ProductBody.of(product)
 
     @delete("/{product_id:str}", operation_id="deleteProduct", guards=SELLER, security=BEARER,
-            status_code=204, responses=_problems(401, 403, 404))
+            status_code=204, responses=PROBLEMS(401, 403, 404))
     async def delete_product(
         self, catalog: NamedDependency[CatalogService], product_id: FromPath[str]
     ) -> None:
@@ -308,5 +305,4 @@ def create_app(
         token_verifier=token_verifier,
         description="Products sellers register; public reads.",
         dependencies={"catalog": Provide(provide_catalog, sync_to_thread=False)},
-        plugins=[StrictStructSchemaPlugin()],
     )

@@ -23,6 +23,7 @@ from delivery.domain.values import DeliveryStatus
 from fitshop_common.app import create_service_app
 from fitshop_common.errors import Conflict, FieldError, NotFound, ValidationFailed
 from fitshop_common.messaging import nats_check
+from fitshop_common.openapi import CURSOR_PATTERN, ProblemResponses
 from fitshop_common.postgres import pool_check
 from fitshop_common.security import TokenVerifier, require_role
 from fitshop_common.settings import (
@@ -88,6 +89,17 @@ class ChangeStatusRequest(msgspec.Struct, forbid_unknown_fields=True):
     status: Literal["IN_TRANSIT", "DELIVERED"]
 
 
+PROBLEMS = ProblemResponses({
+    400: "The body is not readable JSON.",
+    401: "No valid bearer token.",
+    403: "The token lacks the seller role.",
+    404: "No delivery has this id.",
+    409: "The delivery is not in a status this step can follow; the detail says which.",
+    422: "The request did not pass validation (field errors), or the cursor is not one this"
+         " service handed out.",
+})
+
+
 def _answer(result: Result) -> DeliveryOut:
     if isinstance(result, Missing):
         raise NotFound("No delivery has this id.")
@@ -104,7 +116,7 @@ class DeliveryController(Controller):
     tags = ["deliveries"]
     security = [{"bearer": []}]
 
-    @get("/", operation_id="listDeliveries")
+    @get("/", operation_id="listDeliveries", responses=PROBLEMS(401, 403, 422))
     async def list_deliveries(
         self,
         deliveries: NamedDependency[DeliveryService],
@@ -113,6 +125,7 @@ class DeliveryController(Controller):
         limit: Annotated[int, QueryParameter(
             ge=1, le=200, description="Page size (max 200).")] = 50,
         cursor: Annotated[str | None, QueryParameter(
+            pattern=CURSOR_PATTERN,
             description="`next_cursor` of the previous page.")] = None,
     ) -> DeliveryPage:
         """The seller's queue, oldest first."""
@@ -122,19 +135,21 @@ class DeliveryController(Controller):
             raise ValidationFailed(str(exc), errors=[FieldError("cursor", str(exc))]) from exc
         return DeliveryPage([DeliveryOut.of(d) for d in page.items], page.next_cursor)
 
-    @get("/{delivery_id:uuid}", operation_id="getDelivery")
+    @get("/{delivery_id:uuid}", operation_id="getDelivery", responses=PROBLEMS(401, 403, 404))
     async def get_delivery(self, deliveries: NamedDependency[DeliveryService],
                            delivery_id: FromPath[UUID]) -> DeliveryOut:
         """One delivery."""
         return _answer(await deliveries.get(delivery_id))
 
-    @post("/{delivery_id:uuid}/start", operation_id="startDelivery", status_code=200)
+    @post("/{delivery_id:uuid}/start", operation_id="startDelivery", status_code=200,
+          responses=PROBLEMS(401, 403, 404, 409))
     async def start_delivery(self, deliveries: NamedDependency[DeliveryService],
                              delivery_id: FromPath[UUID]) -> DeliveryOut:
         """Accept the order and start delivery (REQUESTED → STARTED)."""
         return _answer(await deliveries.start_delivery(StartDelivery(delivery_id)))
 
-    @post("/{delivery_id:uuid}/status", operation_id="changeDeliveryStatus", status_code=200)
+    @post("/{delivery_id:uuid}/status", operation_id="changeDeliveryStatus", status_code=200,
+          responses=PROBLEMS(400, 401, 403, 404, 409, 422))
     async def change_status(self, deliveries: NamedDependency[DeliveryService],
                             delivery_id: FromPath[UUID],
                             data: JSONBody[ChangeStatusRequest]) -> DeliveryOut:

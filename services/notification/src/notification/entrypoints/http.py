@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 from fitshop_common.app import create_service_app
 from fitshop_common.errors import FieldError, ValidationFailed
 from fitshop_common.messaging import nats_check
+from fitshop_common.openapi import CURSOR_PATTERN, ProblemResponses
 from fitshop_common.security import Principal, TokenVerifier, require_role
 from fitshop_common.settings import (
     NatsSettings,
@@ -55,6 +56,14 @@ class NotificationPage(msgspec.Struct):
     next_cursor: str | None
 
 
+PROBLEMS = ProblemResponses({
+    401: "No valid bearer token.",
+    403: "The token lacks the customer role.",
+    422: "The request did not pass validation (field errors), or the cursor is not one this"
+         " service handed out.",
+})
+
+
 class NotificationController(Controller):
     """The logged-in customer's notifications."""
 
@@ -63,7 +72,7 @@ class NotificationController(Controller):
     tags = ["notifications"]
     security = [{"bearer": []}]
 
-    @get("/", operation_id="listNotifications")
+    @get("/", operation_id="listNotifications", responses=PROBLEMS(401, 403, 422))
     async def list_notifications(
         self,
         notifications: NamedDependency[NotificationService],
@@ -71,7 +80,7 @@ class NotificationController(Controller):
         limit: Annotated[int, QueryParameter(
             ge=1, le=200, description="Page size (max 200).")] = 50,
         cursor: Annotated[str | None, QueryParameter(
-            description="`next_cursor` of the previous page.")] = None,
+            pattern=CURSOR_PATTERN, description="`next_cursor` of the previous page.")] = None,
     ) -> NotificationPage:
         """The caller's own notifications, newest first."""
         try:

@@ -18,6 +18,7 @@ from litestar.response.sse import ServerSentEventMessage
 from fitshop_common.app import create_service_app
 from fitshop_common.errors import FieldError, NotFound, ValidationFailed
 from fitshop_common.messaging import nats_check
+from fitshop_common.openapi import CURSOR_PATTERN, ProblemResponses
 from fitshop_common.security import Principal, TokenVerifier, require_role
 from fitshop_common.settings import (
     JwtSettings,
@@ -38,6 +39,15 @@ SSE_RETRY_MS = 3000
 """How soon a disconnected EventSource should reconnect."""
 
 
+PROBLEMS = ProblemResponses({
+    401: "No valid bearer token.",
+    403: "The token lacks the customer role.",
+    404: "No such order among yours (someone else's answers the same).",
+    422: "The request did not pass validation (field errors), or the cursor is not one this"
+         " service handed out.",
+})
+
+
 class MyOrdersController(Controller):
     """The logged-in customer's orders as the CQRS view sees them."""
 
@@ -46,13 +56,14 @@ class MyOrdersController(Controller):
     tags = ["my-orders"]
     security = [{"bearer": []}]
 
-    @get("/", operation_id="listMyOrders")
+    @get("/", operation_id="listMyOrders", responses=PROBLEMS(401, 403, 422))
     async def list_my_orders(
         self,
         principal: NamedDependency[Principal],
         my_orders: NamedDependency[MyOrders],
         limit: Annotated[int, Parameter(ge=1, le=200, description="Items per page (at most 200).")] = 50,
-        cursor: Annotated[str | None, Parameter(description="`next_cursor` of the previous page.")] = None,
+        cursor: Annotated[str | None, Parameter(
+            pattern=CURSOR_PATTERN, description="`next_cursor` of the previous page.")] = None,
     ) -> Page:
         """The customer's orders with order, payment and delivery status, newest first."""
         try:
@@ -61,7 +72,7 @@ class MyOrdersController(Controller):
             raise ValidationFailed("The request did not pass validation.",
                                    errors=[FieldError(field="cursor", message=str(exc))]) from exc
 
-    @get("/stream", operation_id="streamMyOrders")
+    @get("/stream", operation_id="streamMyOrders", responses=PROBLEMS(401, 403))
     async def stream_my_orders(
         self,
         principal: NamedDependency[Principal],
@@ -74,7 +85,7 @@ class MyOrdersController(Controller):
                                   stopping=stop_notice)
         return ServerSentEvent(_events(updates))
 
-    @get("/{order_id:uuid}", operation_id="getMyOrder")
+    @get("/{order_id:uuid}", operation_id="getMyOrder", responses=PROBLEMS(401, 403, 404))
     async def get_my_order(
         self,
         order_id: FromPath[UUID],

@@ -12,12 +12,12 @@ from uuid import UUID
 
 from litestar import Controller, Litestar, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
 
 from fitshop_common.app import create_service_app
 from fitshop_common.errors import NotFound, Problem, problem_response
 from fitshop_common.messaging import nats_check
+from fitshop_common.openapi import CURSOR_PATTERN, ProblemResponses
 from fitshop_common.postgres import pool_check
 from fitshop_common.security import Principal, TokenVerifier, require_role
 from fitshop_common.settings import ServiceSettings, jwt_settings, service_settings
@@ -43,19 +43,16 @@ from orders.entrypoints.schemas import (
 log = logging.getLogger(__name__)
 
 
-def _problems(*statuses: int) -> dict[int, ResponseSpec]:
-    described = {
-        400: "The body is not readable JSON.",
-        401: "No valid bearer token.",
-        402: "The card was declined; the order is PAYMENT_DECLINED and nothing was charged.",
-        403: "The token lacks the role this needs.",
-        404: "No such order (or it is someone else's).",
-        409: "A product is unknown or unavailable, or the order can no longer be cancelled.",
-        422: "The request did not pass validation.",
-        503: "Payment is busy or failing; retry after the Retry-After seconds.",
-    }
-    return {s: ResponseSpec(Problem, description=described[s], media_type="application/problem+json")
-            for s in statuses}
+PROBLEMS = ProblemResponses({
+    400: "The body is not readable JSON.",
+    401: "No valid bearer token.",
+    402: "The card was declined; the order is PAYMENT_DECLINED and nothing was charged.",
+    403: "The token lacks the role this needs.",
+    404: "No such order (or it is someone else's).",
+    409: "A product is unknown or unavailable, or the order can no longer be cancelled.",
+    422: "The request did not pass validation.",
+    503: "Payment is busy or failing; retry after the Retry-After seconds.",
+})
 
 
 def locale_of(request: Request[Any, Any, Any]) -> str:
@@ -78,7 +75,7 @@ class OrderController(Controller):
     exception_handlers = {StorageUnavailable: storage_unavailable}
 
     @post("/", operation_id="placeOrder", status_code=201, guards=[require_role("customer")],
-          responses=_problems(400, 401, 402, 403, 409, 422, 503))
+          responses=PROBLEMS(400, 401, 402, 403, 409, 422, 503))
     async def place_order(
         self,
         request: Request[Any, Any, Any],
@@ -97,14 +94,14 @@ class OrderController(Controller):
         return Response(body, status_code=201, headers={"Location": order_location(body.id)})
 
     @get("/", operation_id="listOrders", guards=[require_role("customer")],
-         responses=_problems(401, 403, 422))
+         responses=PROBLEMS(401, 403, 422))
     async def list_orders(
         self,
         principal: NamedDependency[Principal],
         orders: NamedDependency[OrdersService],
         limit: Annotated[int, QueryParameter(ge=1, le=200, description="Page size (1-200).")] = 50,
         cursor: Annotated[str | None, QueryParameter(
-            max_length=200, required=False, description="`next_cursor` of the previous page.",
+            pattern=CURSOR_PATTERN, required=False, description="`next_cursor` of the previous page.",
         )] = None,
     ) -> OrderPage:
         """The caller's own orders, newest first."""
@@ -114,7 +111,7 @@ class OrderController(Controller):
                          next_cursor=encode_cursor(page.next_after))
 
     @get("/{order_id:uuid}", operation_id="getOrder", guards=[require_role("customer", "seller")],
-         responses=_problems(401, 403, 404))
+         responses=PROBLEMS(401, 403, 404))
     async def get_order(
         self,
         order_id: Annotated[UUID, PathParameter(description="The order id.")],
@@ -129,7 +126,7 @@ class OrderController(Controller):
         return OrderBody.of(order)
 
     @post("/{order_id:uuid}/cancel", operation_id="cancelOrder", status_code=200,
-          guards=[require_role("customer")], responses=_problems(401, 403, 404, 409, 503))
+          guards=[require_role("customer")], responses=PROBLEMS(401, 403, 404, 409, 503))
     async def cancel_order(
         self,
         order_id: Annotated[UUID, PathParameter(description="The order id.")],

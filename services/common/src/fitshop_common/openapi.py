@@ -1,7 +1,12 @@
-"""OpenAPI that says exactly what the API accepts, where Litestar 2.25's struct schemas fall short."""
+"""OpenAPI that says exactly what an API accepts and answers, the same way in every service.
+
+`create_service_app` installs `StrictStructSchemaPlugin`; handlers declare their refusals with a
+service's `ProblemResponses` table: `@get(..., responses=PROBLEMS(401, 404))`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -9,8 +14,15 @@ import msgspec
 # Litestar's own schema plugin for msgspec structs (not re-exported publicly in 2.x); extending
 # it keeps every other detail of the generated schema identical.
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Schema
 from litestar.typing import FieldDefinition
+
+from fitshop_common.errors import PROBLEM_JSON, Problem
+
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,512}$"
+"""Our list cursors are base64url and opaque: any such string fits the schema, and one the
+service did not hand out is refused with 422."""
 
 if TYPE_CHECKING:
     from litestar._openapi.schema_generation import SchemaCreator
@@ -42,3 +54,16 @@ class StrictStructSchemaPlugin(StructSchemaPlugin):
                 if kind.gt == 0 and prop.exclusive_minimum is None:
                     prop.exclusive_minimum = 0
         return schema
+
+
+class ProblemResponses:
+    """A service's problem+json answers, each with what it means there; calling it with status
+    codes gives an operation's `responses=`."""
+
+    def __init__(self, described: Mapping[int, str]) -> None:
+        self._described = dict(described)
+
+    def __call__(self, *statuses: int) -> dict[int, ResponseSpec]:
+        return {status: ResponseSpec(Problem, description=self._described[status],
+                                     media_type=PROBLEM_JSON)
+                for status in statuses}
