@@ -111,6 +111,17 @@ async def test_a_repeated_parameter_is_invalid_request(http: httpx2.AsyncClient)
     assert response.json()["error"] == "invalid_request"
 
 
+async def test_a_repeated_parameter_with_a_name_outside_ascii_is_invalid_request_too(
+        http: httpx2.AsyncClient) -> None:
+    response = await http.post(
+        "/auth/token", content="grant_type=client_credentials&\u00e4=1&\u00e4=2".encode(),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+        auth=("loadgen", LOADGEN_SECRET))
+    assert response.status_code == 400
+    assert response.json() == {"error": "invalid_request",
+                               "error_description": "A parameter is repeated."}
+
+
 async def test_a_json_body_is_answered_in_the_oauth_error_format(
         http: httpx2.AsyncClient) -> None:
     response = await http.post("/auth/token", json={"grant_type": "client_credentials"},

@@ -359,7 +359,10 @@ class OAuthProvider:
         """RFC 6749 §3.2 token endpoint."""
         repeated = request.repeated()
         if repeated:  # RFC 6749 §3.2: parameters MUST NOT be included more than once
-            error = InvalidRequestError(f"Repeated parameter: {', '.join(sorted(repeated))}.")
+            try:
+                error = InvalidRequestError(f"Repeated parameter: {', '.join(sorted(repeated))}.")
+            except ValueError:  # a name outside the characters RFC 6749 §5.2 allows there
+                error = InvalidRequestError("A parameter is repeated.")
             return ProtocolResponse(*error())
         return await self._run(lambda engine: engine.create_token_response(request))
 

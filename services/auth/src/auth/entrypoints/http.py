@@ -16,6 +16,7 @@ from litestar import Controller, Litestar, MediaType, Request, Response, get, po
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, QueryParameter
 
 from auth.adapters.oauth import (
@@ -47,6 +48,7 @@ from fitshop_common.errors import (
     ValidationFailed,
     problem_response,
 )
+from fitshop_common.openapi import ProblemResponses
 from fitshop_common.postgres import pool_check
 from fitshop_common.settings import jwt_settings, service_settings
 
@@ -55,6 +57,35 @@ log = logging.getLogger(__name__)
 FormBody = Annotated[dict[str, str | list[str]], Body(media_type=RequestEncodingType.URL_ENCODED)]
 BAD_CREDENTIALS = "Incorrect username or password."
 MISSING_CREDENTIALS = "Enter your username and password."
+
+
+PROBLEMS = ProblemResponses({
+    400: "Unreadable body; or, for the authorization endpoint, an unknown client, a redirect URI"
+         " it does not have or missing PKCE (the `type` ends in the RFC 6749 error code). A"
+         " browser (Accept: text/html) gets an error page instead.",
+    409: "The username is taken.",
+    422: "The account details are not acceptable (field errors).",
+    429: "Too many sign-in attempts; retry after Retry-After seconds.",
+})
+
+
+class OAuthError(msgspec.Struct, omit_defaults=True):
+    """RFC 6749 §5.2: the token and revocation endpoints answer errors in the protocol's own
+    JSON, which OAuth clients parse, not problem+json."""
+
+    error: str
+    error_description: str | None = None
+
+
+OAUTH_ERRORS = {
+    400: ResponseSpec(OAuthError, description="invalid_request, invalid_grant, "
+                      "unsupported_grant_type, invalid_scope, ...", media_type=MediaType.JSON),
+    401: ResponseSpec(OAuthError, description="invalid_client: client authentication failed",
+                      media_type=MediaType.JSON),
+}
+REDIRECT = {302: ResponseSpec(None, description="To the client's redirect_uri: with `code` and"
+                              " `state` after a login, or with `error` for a request the client"
+                              " should hear about (RFC 6749 §4.1.2)")}
 
 
 # -- request/response glue ----------------------------------------------------------------------
@@ -160,7 +191,8 @@ class AuthorizeController(Controller):
     path = "/auth/authorize"
     tags = ["oauth"]
 
-    @get(operation_id="showLoginForm", media_type=MediaType.HTML)
+    @get(operation_id="showLoginForm", media_type=MediaType.HTML,
+         responses={**REDIRECT, **PROBLEMS(400)})
     async def show(
         self,
         request: Request[Any, Any, Any],
@@ -188,7 +220,8 @@ class AuthorizeController(Controller):
             return _not_acceptable(request, outcome)
         return _html(login_page(params, client_id=outcome.client_id))
 
-    @post(operation_id="submitLoginForm", media_type=MediaType.HTML, status_code=200)
+    @post(operation_id="submitLoginForm", media_type=MediaType.HTML, status_code=200,
+          responses={**REDIRECT, **PROBLEMS(400, 429)})
     async def submit(
         self,
         request: Request[Any, Any, Any],
@@ -239,7 +272,7 @@ class TokenController(Controller):
     path = "/auth"
     tags = ["oauth"]
 
-    @post("/token", operation_id="token", status_code=200)
+    @post("/token", operation_id="token", status_code=200, responses=OAUTH_ERRORS)
     async def token(self, request: Request[Any, Any, Any], data: FormBody,
                     runtime: NamedDependency[Runtime],
                     oauth: NamedDependency[OAuthProvider]) -> Response[Any]:
@@ -248,7 +281,7 @@ class TokenController(Controller):
                                                        _pairs(data)))
         return _protocol_response(response)
 
-    @post("/revoke", operation_id="revoke", status_code=200)
+    @post("/revoke", operation_id="revoke", status_code=200, responses=OAUTH_ERRORS)
     async def revoke(self, request: Request[Any, Any, Any], data: FormBody,
                      runtime: NamedDependency[Runtime],
                      oauth: NamedDependency[OAuthProvider]) -> Response[Any]:
@@ -277,7 +310,7 @@ class SignupController(Controller):
     path = "/auth/signup"
     tags = ["accounts"]
 
-    @post(operation_id="signUp", status_code=201)
+    @post(operation_id="signUp", status_code=201, responses=PROBLEMS(400, 409, 422))
     async def sign_up(self, data: Annotated[SignupRequest, Body(title="New customer")],
                       service: NamedDependency[AuthService]) -> UserView:
         """Creates a customer account (409 when the username is taken)."""
