@@ -31,3 +31,13 @@ def schemathesis_run(base_url: str, *, headers: dict[str, str] | None = None, ma
         command += ["--report-dir", str(report_dir)]
     return subprocess.run(command, capture_output=True, text=True, timeout=max_time + 120,
                           check=False)
+
+
+def assert_clean(run: subprocess.CompletedProcess[str], log: str) -> None:
+    """No check failed, no filter of the config file is stale, and the service logged no 5xx.
+
+    Exit 0 means no check failed; schemathesis may still warn about what it could not generate
+    by chance (e.g. only 4xx for one operation), but a filter matching nothing is our bug."""
+    assert run.returncode == 0, f"{run.stdout[-8000:]}\n{run.stderr[-2000:]}\n--- service log ---\n{log}"
+    assert "Unmatched filters" not in run.stdout, run.stdout[-3000:]
+    assert " 500 " not in log and "unhandled error" not in log, log

@@ -106,6 +106,11 @@ class JwksServer:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/auth/jwks.json"
 
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment a service needs to check this server's tokens."""
+        return {"JWKS_URL": self.url, "JWT_ISSUER": ISSUER, "JWT_AUDIENCE": AUDIENCE}
+
     @contextmanager
     def running(self) -> Iterator[JwksServer]:
         thread = threading.Thread(target=self._server.serve_forever, daemon=True)

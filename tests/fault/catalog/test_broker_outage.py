@@ -20,7 +20,7 @@ from fitshop_common.settings import MongoSettings, NatsSettings
 from fitshop_devstack.servers import Nats
 from tests.integration.catalog.jetstream import stream_messages
 from tests.integration.payment_gateway.granian_process import GranianProcess
-from tests.support.tokens import AUDIENCE, ISSUER, JwksServer, Signer
+from tests.support.tokens import JwksServer, Signer
 from tests.support.waiting import eventually
 
 
@@ -86,8 +86,7 @@ async def test_the_served_catalog_accepts_products_while_nats_is_down_and_announ
 ) -> None:
     signer, server = jwks
     env = {"SERVICE_NAME": "catalog", "MONGO_URL": mongo_url, "NATS_URL": nats_url,
-           "JWKS_URL": server.url, "JWT_ISSUER": ISSUER, "JWT_AUDIENCE": AUDIENCE,
-           "CATALOG_RELAY_POLL_SECONDS": "0.2"}
+           **server.env, "CATALOG_RELAY_POLL_SECONDS": "0.2"}
     seller = {"Authorization": "Bearer " + signer.token("sam", ["seller"])}
     with GranianProcess("catalog.entrypoints.http:create_app", env, tmp_path / "catalog.log") as served:
         nats_server.stop()

@@ -17,15 +17,14 @@ from redis.asyncio import Redis
 from tests.contract.order_view.events import order_placed
 from tests.integration.order_view.support import bearer, publish
 from tests.support.granian import GranianProcess
-from tests.support.tokens import AUDIENCE, ISSUER, JwksServer, Signer
+from tests.support.tokens import JwksServer, Signer
 from tests.support.waiting import eventually
 
 
 @pytest.fixture
 def served(redis_url: str, nats_url: str, jwks: JwksServer, js: JetStreamContext,
            tmp_path: Path) -> Iterator[GranianProcess]:
-    env = {"REDIS_URL": redis_url, "NATS_URL": nats_url, "JWKS_URL": jwks.url,
-           "JWT_ISSUER": ISSUER, "JWT_AUDIENCE": AUDIENCE, "SHUTDOWN_GRACE_SECONDS": "5",
+    env = {"REDIS_URL": redis_url, "NATS_URL": nats_url, **jwks.env, "SHUTDOWN_GRACE_SECONDS": "5",
            "ORDER_VIEW_SSE_HEARTBEAT_SECONDS": "0.3"}
     with GranianProcess("order_view.entrypoints.http:create_app", env,
                         tmp_path / "order-view.log") as service:
