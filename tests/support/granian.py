@@ -56,18 +56,20 @@ class GranianProcess:
             time.sleep(0.1)
         raise AssertionError(f"{self.factory} never became ready:\n{self.tail()}")
 
-    def stop(self) -> None:
-        """SIGTERM the whole group (granian and its workers), SIGKILL what is left after 15 s."""
+    def stop(self) -> int | None:
+        """SIGTERM the whole group (granian and its workers), SIGKILL what is left after 15 s;
+        granian's exit code (0 after a clean drain), or None if it had to be killed."""
         if self.proc is None:
-            return
+            return None
         for sig, wait in ((signal.SIGTERM, 15.0), (signal.SIGKILL, 5.0)):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, sig)
             try:
-                self.proc.wait(wait)
-                return
+                code = self.proc.wait(wait)
             except subprocess.TimeoutExpired:
                 continue
+            return code if sig is signal.SIGTERM else None
+        return None
 
     def tail(self, lines: int = 40) -> str:
         try:
