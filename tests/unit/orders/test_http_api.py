@@ -149,6 +149,9 @@ BAD_BODIES: list[tuple[str, Any]] = [
     ("card with letters", {**GOOD, "payment": {"method": "card", "card_number": "4242x" * 3 + "4"}}),
     ("not a card", {**GOOD, "payment": {"method": "cash", "card_number": "4242424242424242"}}),
     ("blank recipient", {**GOOD, "shipping_address": {**GOOD["shipping_address"], "recipient": "  "}}),
+    # white space to Python only (U+0085) or to JSON Schema's ECMA regexes only (U+FEFF)
+    ("next-line city", {**GOOD, "shipping_address": {**GOOD["shipping_address"], "city": "\x85"}}),
+    ("byte-order-mark city", {**GOOD, "shipping_address": {**GOOD["shipping_address"], "city": "\ufeff"}}),
     ("no address", {k: v for k, v in GOOD.items() if k != "shipping_address"}),
     ("lines not a list", {**GOOD, "lines": "dumbbell"}),
     ("array body", [GOOD]),

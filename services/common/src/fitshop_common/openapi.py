@@ -20,6 +20,11 @@ from litestar.typing import FieldDefinition
 
 from fitshop_common.errors import PROBLEM_JSON, Problem
 
+VISIBLE = r"[^\t\n\v\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+"""A pattern for "not blank": one character that is not white space, with white space spelled
+out rather than `\\s`, on which Python (the server) and the ECMA regexes of OpenAPI tools
+disagree (U+0085, U+FEFF); `str.strip()` agrees with it."""
+
 CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,512}$"
 """Our list cursors are base64url and opaque: any such string fits the schema, and one the
 service did not hand out is refused with 422."""

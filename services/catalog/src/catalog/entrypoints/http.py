@@ -56,7 +56,7 @@ from fitshop_common.errors import (
     app_error_handler,
 )
 from fitshop_common.messaging import nats_check
-from fitshop_common.openapi import ProblemResponses
+from fitshop_common.openapi import VISIBLE, ProblemResponses
 from fitshop_common.security import TokenVerifier, require_role
 from fitshop_common.settings import (
     MongoSettings,
@@ -68,9 +68,6 @@ from fitshop_common.settings import (
 )
 
 MAX_LIMIT = 200
-# At least one character that is not blank, with "blank" spelled out rather than `\s`: Python
-# and the ECMA regexes of OpenAPI tools disagree on `\s` (U+0085, U+FEFF); str.strip() agrees.
-VISIBLE = r"[^\t\n\v\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
 Name = Annotated[str, Meta(min_length=1, max_length=NAME_MAX, pattern=VISIBLE,
                            examples=["덤벨 10kg"])]
 Description = Annotated[str, Meta(max_length=DESCRIPTION_MAX)]

@@ -12,6 +12,7 @@ import msgspec
 from msgspec import Meta
 
 from fitshop_common.errors import FieldError, ValidationFailed
+from fitshop_common.openapi import VISIBLE
 from fitshop_common.security import Principal
 from orders.domain.commands import PlaceOrder, RequestedLine
 from orders.domain.money import Money
@@ -19,8 +20,8 @@ from orders.domain.order import Order, Payment, ShippingAddress
 
 
 def _text(max_length: int, description: str) -> object:
-    # `\S`: at least one visible character; a name of spaces is no name.
-    return Meta(min_length=1, max_length=max_length, pattern=r"\S", description=description)
+    # a name of spaces is no name
+    return Meta(min_length=1, max_length=max_length, pattern=VISIBLE, description=description)
 
 
 class OrderLineRequest(msgspec.Struct):
