@@ -26,7 +26,7 @@ class Lenient(msgspec.Struct):
     name: str
 
 
-@post("/strict", operation_id="strict", responses=PROBLEMS(404, 422))
+@post("/strict", operation_id="strict", responses=PROBLEMS(401, 404, 422))
 async def strict(data: JSONBody[Strict]) -> None:
     return None
 
@@ -66,3 +66,11 @@ async def test_declared_refusals_are_problem_json_with_the_services_wording() ->
     assert responses["404"]["description"] == "No such thing."
     assert list(responses["404"]["content"]) == ["application/problem+json"]
     assert set(responses) >= {"404", "422"}
+
+
+async def test_answers_every_service_gives_alike_are_worded_once_and_a_service_may_reword_them(
+) -> None:
+    responses = (await openapi())["paths"]["/strict"]["post"]["responses"]
+
+    assert responses["401"]["description"] == ProblemResponses.COMMON[401]
+    assert responses["422"]["description"] == "Invalid input."

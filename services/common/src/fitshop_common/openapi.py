@@ -63,10 +63,18 @@ class StrictStructSchemaPlugin(StructSchemaPlugin):
 
 class ProblemResponses:
     """A service's problem+json answers, each with what it means there; calling it with status
-    codes gives an operation's `responses=`."""
+    codes gives an operation's `responses=`. The answers every service gives alike are worded
+    once here (`COMMON`); a service names only the rest, or overrides one."""
+
+    COMMON = {
+        400: "The body is not readable JSON.",
+        401: "No valid bearer token.",
+        422: "The request did not pass validation (field errors); a list cursor this service"
+             " did not hand out is one.",
+    }
 
     def __init__(self, described: Mapping[int, str]) -> None:
-        self._described = dict(described)
+        self._described = {**self.COMMON, **described}
 
     def __call__(self, *statuses: int) -> dict[int, ResponseSpec]:
         return {status: ResponseSpec(Problem, description=self._described[status],

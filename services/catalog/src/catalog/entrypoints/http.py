@@ -177,9 +177,8 @@ def catalog_error_handler(request: Request[Any, Any, Any],
 
 
 PROBLEMS = ProblemResponses({
-    400: "Unreadable request", 401: "No or bad bearer token", 403: "Not a seller",
-    404: "No such product", 409: "SKU taken, or the product changed meanwhile",
-    422: "Invalid input (field errors)", 503: "Busy; retry"})
+    403: "Not a seller", 404: "No such product",
+    409: "SKU taken, or the product changed meanwhile", 503: "Busy; retry"})
 
 
 SELLER = [require_role("seller")]

@@ -90,13 +90,9 @@ class ChangeStatusRequest(msgspec.Struct, forbid_unknown_fields=True):
 
 
 PROBLEMS = ProblemResponses({
-    400: "The body is not readable JSON.",
-    401: "No valid bearer token.",
     403: "The token lacks the seller role.",
     404: "No delivery has this id.",
     409: "The delivery is not in a status this step can follow; the detail says which.",
-    422: "The request did not pass validation (field errors), or the cursor is not one this"
-         " service handed out.",
 })
 
 

@@ -57,10 +57,7 @@ class NotificationPage(msgspec.Struct):
 
 
 PROBLEMS = ProblemResponses({
-    401: "No valid bearer token.",
     403: "The token lacks the customer role.",
-    422: "The request did not pass validation (field errors), or the cursor is not one this"
-         " service handed out.",
 })
 
 

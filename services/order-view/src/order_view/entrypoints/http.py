@@ -40,11 +40,8 @@ SSE_RETRY_MS = 3000
 
 
 PROBLEMS = ProblemResponses({
-    401: "No valid bearer token.",
     403: "The token lacks the customer role.",
     404: "No such order among yours (someone else's answers the same).",
-    422: "The request did not pass validation (field errors), or the cursor is not one this"
-         " service handed out.",
 })
 
 

@@ -44,13 +44,10 @@ log = logging.getLogger(__name__)
 
 
 PROBLEMS = ProblemResponses({
-    400: "The body is not readable JSON.",
-    401: "No valid bearer token.",
     402: "The card was declined; the order is PAYMENT_DECLINED and nothing was charged.",
     403: "The token lacks the role this needs.",
     404: "No such order (or it is someone else's).",
     409: "A product is unknown or unavailable, or the order can no longer be cancelled.",
-    422: "The request did not pass validation.",
     503: "Payment is busy or failing; retry after the Retry-After seconds.",
 })
 
